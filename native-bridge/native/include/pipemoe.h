@@ -1,0 +1,246 @@
+/*
+ * pipemoe.h: the C ABI of the pipemoe device runtime.
+ *
+ * A fabric is a set of ranks (threads of one process for the "local" fabric); each rank has one
+ * device; a device has streams (FIFO queues, one executor thread each), events, tensors in native
+ * memory and communicator endpoints (one FIFO queue each). Ops are enqueued on a stream and return
+ * at once. A collective is issued *from* a stream: it waits for the work enqueued there so far,
+ * then runs on its communicator's queue, where members match collectives by issue order.
+ *
+ *   pm_fabric_t f;  pm_fabric_new(2, 1.0, &f);  pm_fabric_set_link(f, 0, 50e6, 1e-3);
+ *   pm_device_t d;  pm_device_new(f, rank, &d);                  // on each rank's thread
+ *   pm_comm_t ep;   int32_t r[] = {0, 1};  pm_comm_new(d, "ep", r, 2, 0, &ep);
+ *   pm_stream_t s;  pm_device_stream(d, &s);                     // the compute stream
+ *   pm_tensor_t x, y;  int64_t shp[] = {2, 8, 16};  pm_tensor_new(d, PM_F32, 3, shp, &x); ...
+ *   pm_all_to_all(s, ep, x, y, NULL);  pm_device_synchronize(d);
+ *
+ * Conventions
+ * - Names are pm_<object>_<verb>; every _new pairs with a _free; handles are opaque 64-bit ids
+ *   checked on every call: a stale, freed or foreign handle is PM_ERR_HANDLE, never a crash.
+ * - Every function returns pm_status. On failure pm_last_error() (thread-local) holds the code and
+ *   a message naming the function, the operand and the rule, e.g.
+ *   "pm_gemm: a is [3,4] but b is [5,2]: inner dimensions differ".
+ * - Errors in enqueued work (a peer issued another collective, a communicator was freed, a timeout)
+ *   poison the stream or queue; the next pm_*_synchronize touching it returns the error.
+ * - Shapes are row-major, strides in elements; the innermost stride of every tensor is 1.
+ * - Nothing throws across this ABI and nothing aborts the process.
+ */
+#ifndef PIPEMOE_H
+#define PIPEMOE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status ---------------------------------------------------------------------------------- */
+
+typedef enum pm_status {
+  PM_OK = 0,
+  PM_ERR_ARG = 1,       /* a bad argument: shape, dtype, rank, range, null pointer */
+  PM_ERR_HANDLE = 2,    /* a handle that is unknown, freed, or of another kind or device */
+  PM_ERR_STATE = 3,     /* the object cannot do this now (communicator destroyed, stream poisoned) */
+  PM_ERR_MISMATCH = 4,  /* members of a group issued different collectives or shapes */
+  PM_ERR_TIMEOUT = 5,   /* a collective waited longer than the fabric's timeout for its peers */
+  PM_ERR_NOMEM = 6,
+  PM_ERR_INTERNAL = 7
+} pm_status;
+
+typedef struct pm_error {
+  int32_t code;          /* a pm_status */
+  char message[512];     /* NUL-terminated */
+} pm_error;
+
+/* The last error of the calling thread; valid until that thread's next failing call. */
+const pm_error* pm_last_error(void);
+const char* pm_status_name(int32_t status);
+
+/* ---- handles --------------------------------------------------------------------------------- */
+
+typedef uint64_t pm_fabric_t;
+typedef uint64_t pm_device_t;
+typedef uint64_t pm_stream_t;
+typedef uint64_t pm_event_t;
+typedef uint64_t pm_tensor_t;
+typedef uint64_t pm_comm_t;
+
+typedef enum pm_dtype { PM_F32 = 0, PM_BF16 = 1, PM_I32 = 2 } pm_dtype;
+typedef enum pm_dist { PM_UNIFORM = 0, PM_NORMAL = 1 } pm_dist;
+
+#define PM_MAX_DIMS 4
+#define PM_MAX_LINK_SETS 8
+
+/* ---- fabric: ranks and the link model --------------------------------------------------------- */
+
+/*
+ * A local fabric of world_size ranks. congestion (>= 1): when m > 1 collectives share a link set
+ * of a rank, each progresses at bandwidth / (m * congestion). No link set is modelled until set.
+ */
+pm_status pm_fabric_new(int32_t world_size, double congestion, pm_fabric_t* out);
+/* bandwidth in bytes/s per rank (0: unmodelled, the copy alone), latency in seconds per collective. */
+pm_status pm_fabric_set_link(pm_fabric_t f, int32_t link_set, double bandwidth, double latency);
+/* How long a collective may wait for its peers before failing with PM_ERR_TIMEOUT (default 120 s). */
+pm_status pm_fabric_set_timeout(pm_fabric_t f, double seconds);
+/* Nanoseconds on the fabric's steady clock; every timeline record uses it. */
+pm_status pm_fabric_now(pm_fabric_t f, int64_t* out_ns);
+/* Frees the fabric; its remaining devices are freed with it. */
+pm_status pm_fabric_free(pm_fabric_t f);
+
+/* ---- devices, streams, events ---------------------------------------------------------------- */
+
+pm_status pm_device_new(pm_fabric_t f, int32_t rank, pm_device_t* out);
+pm_status pm_device_free(pm_device_t d);
+/* The device's compute stream (created with the device, freed with it). */
+pm_status pm_device_stream(pm_device_t d, pm_stream_t* out);
+/* Blocks until every stream and communicator queue of the device is idle; returns their first error. */
+pm_status pm_device_synchronize(pm_device_t d);
+
+pm_status pm_stream_new(pm_device_t d, pm_stream_t* out);
+pm_status pm_stream_free(pm_stream_t s);  /* waits for its work first */
+pm_status pm_stream_synchronize(pm_stream_t s);
+
+pm_status pm_event_new(pm_device_t d, pm_event_t* out);
+pm_status pm_event_free(pm_event_t e);
+pm_status pm_event_record(pm_event_t e, pm_stream_t s);
+pm_status pm_event_wait(pm_stream_t s, pm_event_t e);          /* stream-side, the host does not block */
+pm_status pm_event_query(pm_event_t e, int32_t* out_done);      /* 1 when done or never recorded */
+pm_status pm_event_synchronize(pm_event_t e);
+
+/* ---- tensors --------------------------------------------------------------------------------- */
+
+/* A contiguous, zero-filled tensor. */
+pm_status pm_tensor_new(pm_device_t d, int32_t dtype, int32_t ndim, const int64_t* shape,
+                        pm_tensor_t* out);
+/* A view of base's storage at element offset (relative to base's own origin) with the given strides. */
+pm_status pm_tensor_view(pm_tensor_t base, int64_t offset, int32_t ndim, const int64_t* shape,
+                         const int64_t* strides, pm_tensor_t* out);
+/* Drops the handle; storage lives on while views or queued ops still use it. */
+pm_status pm_tensor_free(pm_tensor_t t);
+/* Host I/O, synchronous, row-major over the (strided) tensor. F32/BF16 tensors take float32 values,
+ * I32 tensors int32. count must equal the tensor's numel. */
+pm_status pm_tensor_write(pm_tensor_t t, const void* src, int64_t count);
+pm_status pm_tensor_read(pm_tensor_t t, void* dst, int64_t count);
+
+/* ---- ops (enqueued on stream s) ---------------------------------------------------------------- */
+
+pm_status pm_fill(pm_stream_t s, pm_tensor_t t, float value);
+/* Element i (row-major logical index) depends only on (seed, i): UNIFORM [a, b), NORMAL(mean a, std b). */
+pm_status pm_random(pm_stream_t s, pm_tensor_t t, uint64_t seed, int32_t dist, float a, float b);
+/* dst = src, casting when dtypes differ (F32 <-> BF16 rounds to nearest even). Equal shapes. */
+pm_status pm_copy(pm_stream_t s, pm_tensor_t src, pm_tensor_t dst);
+/* c = alpha * op(a) * op(b) + beta * c, F32; rank 2, or rank 3 = strided batch (batch stride 0
+ * broadcasts). One BLAS thread per call unless pm_set_blas_threads says otherwise. */
+pm_status pm_gemm(pm_stream_t s, int32_t trans_a, int32_t trans_b, float alpha, pm_tensor_t a,
+                  pm_tensor_t b, float beta, pm_tensor_t c);
+
+pm_status pm_add(pm_stream_t s, pm_tensor_t x, pm_tensor_t y, pm_tensor_t out);  /* out = x + y */
+pm_status pm_axpy(pm_stream_t s, float alpha, pm_tensor_t x, pm_tensor_t y);     /* y += alpha x */
+pm_status pm_scale(pm_stream_t s, float alpha, pm_tensor_t x);                   /* x *= alpha */
+pm_status pm_gelu(pm_stream_t s, pm_tensor_t x, pm_tensor_t y);                  /* exact, erf */
+pm_status pm_gelu_backward(pm_stream_t s, pm_tensor_t x, pm_tensor_t dy, pm_tensor_t dx);
+pm_status pm_swiglu(pm_stream_t s, pm_tensor_t a, pm_tensor_t b, pm_tensor_t y); /* silu(a) * b */
+pm_status pm_swiglu_backward(pm_stream_t s, pm_tensor_t a, pm_tensor_t b, pm_tensor_t dy,
+                             pm_tensor_t da, pm_tensor_t db);
+
+/* Rank-2, per row. */
+pm_status pm_softmax(pm_stream_t s, pm_tensor_t x, pm_tensor_t y);
+pm_status pm_softmax_backward(pm_stream_t s, pm_tensor_t y, pm_tensor_t dy, pm_tensor_t dx);
+/* values F32 [R,k], indices I32 [R,k]; descending; ties go to the lower index. */
+pm_status pm_topk(pm_stream_t s, pm_tensor_t x, int32_t k, pm_tensor_t values, pm_tensor_t indices);
+/* dx[r, indices[r,j]] += dvalues[r,j] */
+pm_status pm_topk_backward(pm_stream_t s, pm_tensor_t dvalues, pm_tensor_t indices, pm_tensor_t dx);
+
+/* dst[r] = beta*dst[r] + sum_j w[r,j]*src[index[r,j]] (negative index: skipped); weights may be 0
+ * (the null handle) for all ones. src [N,M], index I32 [R,K], weights F32 [R,K], dst [R,M]. */
+pm_status pm_gather_rows(pm_stream_t s, pm_tensor_t src, pm_tensor_t index, pm_tensor_t weights,
+                         float beta, pm_tensor_t dst);
+/* dst[index[r,j]] += w[r,j]*src[r]; src [R,M], dst [N,M]; sequential, so deterministic. */
+pm_status pm_scatter_add_rows(pm_stream_t s, pm_tensor_t src, pm_tensor_t index,
+                              pm_tensor_t weights, pm_tensor_t dst);
+/* out[r,j] = dot(a[r], src[index[r,j]]), 0 for a negative index; a [R,M], out F32 [R,K]. */
+pm_status pm_gather_dot(pm_stream_t s, pm_tensor_t a, pm_tensor_t src, pm_tensor_t index,
+                        pm_tensor_t out);
+
+/* MoE routing with first-come drop: choice 0 of all tokens (in token order) queues before choice 1.
+ * indices I32 [S,k] expert ids in [0,E); expert_row I32 [E] (row of each expert in the dispatched
+ * tensor); slots I32 [S,k] = expert_row[e]*capacity + position, or -1 when position >= capacity;
+ * slot_token I32 [E*capacity] = token of each slot or -1; dropped I32 [1] = dropped choices. */
+pm_status pm_moe_route(pm_stream_t s, pm_tensor_t indices, pm_tensor_t expert_row, int32_t capacity,
+                       pm_tensor_t slots, pm_tensor_t slot_token, pm_tensor_t dropped);
+/* weights [S,k] from values [S,k]: 0 where slot < 0; for k == 2 kept values / max(sum kept, eps). */
+pm_status pm_moe_gate_weights(pm_stream_t s, pm_tensor_t values, pm_tensor_t slots,
+                              pm_tensor_t weights);
+pm_status pm_moe_gate_weights_backward(pm_stream_t s, pm_tensor_t values, pm_tensor_t slots,
+                                       pm_tensor_t dweights, pm_tensor_t dvalues);
+/* loss[0] = coeff * E * sum_e mean_s(probs[s,e]) * frac_e, frac_e = share of tokens whose choice 0
+ * is e; dprobs += coeff * E * frac_e / S. probs [S,E], indices I32 [S,k], loss F32 [1]. */
+pm_status pm_moe_aux_loss(pm_stream_t s, pm_tensor_t probs, pm_tensor_t indices, float coeff,
+                          pm_tensor_t loss, pm_tensor_t dprobs);
+/* loss[0] = mean((y - t)^2); dy = grad_scale * 2 (y - t) / numel. */
+pm_status pm_mse_loss(pm_stream_t s, pm_tensor_t y, pm_tensor_t target, float grad_scale,
+                      pm_tensor_t loss, pm_tensor_t dy);
+/* Adam with bias correction (step >= 1); weight_decay > 0 is decoupled (AdamW). */
+pm_status pm_adam(pm_stream_t s, pm_tensor_t param, pm_tensor_t grad, pm_tensor_t m, pm_tensor_t v,
+                  float lr, float beta1, float beta2, float eps, float weight_decay, int32_t step);
+
+/* ---- communicators and collectives ---------------------------------------------------------- */
+
+/* This rank's endpoint of group `name` (same name and ranks on every member; this device's rank
+ * among them) on link set `link_set`. Does not block; members meet at their first collective. */
+pm_status pm_comm_new(pm_device_t d, const char* name, const int32_t* ranks, int32_t nranks,
+                      int32_t link_set, pm_comm_t* out);
+/* Frees the endpoint; peers blocked in a collective with it fail with PM_ERR_STATE. */
+pm_status pm_comm_free(pm_comm_t c);
+/* The id of the communicator's queue in timeline records. */
+pm_status pm_comm_queue_id(pm_comm_t c, int32_t* out);
+
+/* All issued from stream `from`, run on c's queue, `done` (0 = none) recorded at completion.
+ * F32 or BF16 (BF16 reduces in fp32). Reductions sum in group order: every member gets identical
+ * bits. Bytes under the link model, per rank: all-to-all and reduce-scatter (p-1)/p * bytes(in),
+ * all-gather (p-1) * bytes(in), all-reduce 2 (p-1)/p * bytes(in); a group of one costs nothing. */
+pm_status pm_all_to_all(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
+pm_status pm_all_gather(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
+pm_status pm_reduce_scatter(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
+pm_status pm_all_reduce(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
+
+/* ---- timeline ---------------------------------------------------------------------------------- */
+
+typedef enum pm_op_kind {
+  PM_OP_FILL, PM_OP_RANDOM, PM_OP_COPY, PM_OP_GEMM, PM_OP_ADD, PM_OP_AXPY, PM_OP_SCALE,
+  PM_OP_GELU, PM_OP_GELU_BWD, PM_OP_SWIGLU, PM_OP_SWIGLU_BWD, PM_OP_SOFTMAX, PM_OP_SOFTMAX_BWD,
+  PM_OP_TOPK, PM_OP_TOPK_BWD, PM_OP_GATHER_ROWS, PM_OP_SCATTER_ADD_ROWS, PM_OP_GATHER_DOT,
+  PM_OP_MOE_ROUTE, PM_OP_MOE_GATE_WEIGHTS, PM_OP_MOE_GATE_WEIGHTS_BWD, PM_OP_MOE_AUX_LOSS,
+  PM_OP_MSE_LOSS, PM_OP_ADAM,
+  PM_OP_ALL_TO_ALL, PM_OP_ALL_GATHER, PM_OP_REDUCE_SCATTER, PM_OP_ALL_REDUCE,
+  PM_OP_EVENT_RECORD, PM_OP_EVENT_WAIT
+} pm_op_kind;
+
+typedef struct pm_op_record {
+  int32_t queue;        /* stream id (pm_stream_id) or communicator queue id (pm_comm_queue_id) */
+  int32_t kind;         /* pm_op_kind */
+  int64_t seq;          /* per-queue enqueue sequence number, from 0 */
+  int64_t start_ns;     /* fabric clock; for collectives, when all members had arrived */
+  int64_t end_ns;
+  int64_t bytes;        /* collectives: bytes this rank sends under the link model */
+  int64_t modelled_ns;  /* collectives: the link model's duration */
+  int32_t label;        /* the device's label when the op was enqueued (pm_device_set_label) */
+  int32_t reserved;
+} pm_op_record;
+
+pm_status pm_stream_id(pm_stream_t s, int32_t* out);
+/* Tags the ops enqueued on this device from now on (0 = none); the binding maps ids to names. */
+pm_status pm_device_set_label(pm_device_t d, int32_t label);
+/* Moves up to cap finished records (event records/waits excluded) into buf, oldest first;
+ * *out_n = number written. Call again while *out_n == cap. */
+pm_status pm_device_timeline(pm_device_t d, pm_op_record* buf, int64_t cap, int64_t* out_n);
+
+/* ---- threading ---------------------------------------------------------------------------------- */
+
+/* BLAS threads per GEMM call, process-wide (default 1: rank threads give the parallelism). */
+pm_status pm_set_blas_threads(int32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PIPEMOE_H */
