@@ -1,0 +1,221 @@
+package dev.pipemoe.engine.train;
+
+import dev.pipemoe.engine.device.AdamParams;
+import dev.pipemoe.engine.device.DType;
+import dev.pipemoe.engine.device.Device;
+import dev.pipemoe.engine.device.Event;
+import dev.pipemoe.engine.device.OpRecord;
+import dev.pipemoe.engine.device.Stream;
+import dev.pipemoe.engine.device.Tensor;
+import dev.pipemoe.engine.metrics.StepTimes;
+import dev.pipemoe.engine.moe.HostRandom;
+import dev.pipemoe.engine.moe.LayerParams;
+import dev.pipemoe.engine.moe.LayerShape;
+import dev.pipemoe.engine.moe.MoeLayer;
+import dev.pipemoe.engine.moe.Param;
+import dev.pipemoe.engine.moe.RankContext;
+import dev.pipemoe.engine.moe.Topology;
+import dev.pipemoe.engine.schedule.SerialSchedule;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One rank's model, data and training step. The student and the teacher have the same
+ * architecture; the teacher (other seed, serial schedule) produced the targets once at set-up.
+ *
+ * <p>Loss: every rank's MSE over its own tokens; the job's loss is the mean over ranks. Gradients
+ * are scaled so that summing them over the ranks that replicate a parameter gives the gradient of
+ * that mean: 1/world under SP (every rank sees distinct tokens), 1/DP without it (TP ranks see the
+ * same tokens).
+ */
+final class RankModel implements AutoCloseable {
+  private static final long TEACHER = 0x7eac4e5L;
+
+  private final TrainingPlan plan;
+  private final Device device;
+  private final RankContext ctx;
+  private final List<MoeLayer> student = new ArrayList<>();
+  private final List<Tensor> inputs = new ArrayList<>();
+  private final List<Tensor> targets = new ArrayList<>();
+  private final AdamParams adam;
+
+  RankModel(TrainingPlan plan, Device device) {
+    this.plan = plan;
+    this.device = device;
+    this.ctx = new RankContext(device, plan.shape(), plan.sharedLinks());
+    this.adam = AdamParams.of((float) plan.learningRate());
+    LayerShape shape = plan.shape();
+    Topology topo = ctx.topology();
+    for (int l = 0; l < plan.layers(); l++) {
+      student.add(new MoeLayer(ctx, LayerParams.init(device, shape, topo, plan.seed(), l),
+          plan.schedule()));
+    }
+  }
+
+  RankContext context() {
+    return ctx;
+  }
+
+  /** Inputs and the teacher's targets for every batch; leaves the timeline empty. */
+  void prepareData() {
+    LayerShape shape = plan.shape();
+    Topology topo = ctx.topology();
+    List<MoeLayer> teacher = new ArrayList<>();
+    for (int l = 0; l < plan.layers(); l++) {
+      teacher.add(new MoeLayer(ctx, LayerParams.init(device, shape, topo, plan.seed() ^ TEACHER,
+          l), new SerialSchedule()));
+    }
+    // a data rank's micro-batch has S*TP tokens under SP, of which TP rank t holds block t
+    long m = shape.hidden();
+    long s = shape.tokens();
+    long r0 = shape.sequenceParallel() ? topo.tpIndex() * s : 0;
+    for (int b = 0; b < plan.batches(); b++) {
+      Tensor x = device.alloc(DType.F32, s, m);
+      device.write(x, HostRandom.normalBlock(
+          HostRandom.key(plan.seed(), "input", b, topo.dataIndex()), m, r0, r0 + s, 0, m, 1.0));
+      inputs.add(x);
+      Forward f = forward(teacher, x);
+      targets.add(f.output());
+      f.closeActivations();
+    }
+    device.synchronize();
+    device.drainTimeline();
+    ctx.releaseEvents();
+    teacher.forEach(MoeLayer::close);
+  }
+
+  /** A forward pass through a stack of layers, keeping what backward needs. */
+  record Forward(Tensor output, List<Tensor> layerOutputs, List<MoeLayer.Activations> acts) {
+    void closeActivations() {
+      acts.forEach(MoeLayer.Activations::close);
+      for (int i = 0; i < layerOutputs.size() - 1; i++) {
+        layerOutputs.get(i).close();
+      }
+    }
+  }
+
+  private Forward forward(List<MoeLayer> layers, Tensor x) {
+    List<Tensor> outs = new ArrayList<>();
+    List<MoeLayer.Activations> acts = new ArrayList<>();
+    Tensor in = x;
+    for (MoeLayer layer : layers) {
+      Tensor y = device.alloc(DType.F32, x.shape());
+      acts.add(layer.forward(in, y));
+      outs.add(y);
+      in = y;
+    }
+    return new Forward(in, outs, acts);
+  }
+
+  /** What one forward and backward pass produced, read back to the host. */
+  record PassResult(double loss, double auxLoss, long dropped, Tensor output, Tensor inputGrad) {}
+
+  /** Zeroes gradients, runs forward and backward on batch b; leaves gradients in the params. */
+  private PassResult pass(int batch, Stream s) {
+    for (MoeLayer layer : student) {
+      layer.params().all().forEach(p -> p.zeroGrad(device, s));
+    }
+    LayerShape shape = plan.shape();
+    float gradScale = (float) (1.0 / (shape.sequenceParallel() ? shape.worldSize()
+        : shape.data()));
+    Forward f = forward(student, inputs.get(batch));
+    Tensor loss = device.alloc(DType.F32, 1);
+    Tensor dy = device.alloc(DType.F32, f.output().shape());
+    ctx.label("loss");
+    device.mseLoss(s, f.output(), targets.get(batch), gradScale, loss, dy);
+    for (int l = student.size() - 1; l >= 0; l--) {
+      Tensor dx = device.alloc(DType.F32, dy.shape());
+      student.get(l).backward(f.acts().get(l), dy, dx);
+      dy.close();
+      dy = dx;
+    }
+    device.synchronize();
+    double aux = 0;
+    long dropped = 0;
+    for (MoeLayer.Activations a : f.acts()) {
+      aux += device.readFloats(a.auxLoss())[0];
+      dropped += device.readInts(a.dropped())[0];
+    }
+    double lossValue = device.readFloats(loss)[0];
+    loss.close();
+    Tensor output = f.output();
+    f.acts().forEach(MoeLayer.Activations::close);
+    for (int i = 0; i < f.layerOutputs().size() - 1; i++) {
+      f.layerOutputs().get(i).close();
+    }
+    return new PassResult(lossValue, aux, dropped, output, dy);
+  }
+
+  /** One training step: forward, backward, gradient reduction, Adam. */
+  RankStep step(int step) {
+    Stream s = ctx.compute();
+    long start = device.nowNanos();
+    PassResult r = pass(step % plan.batches(), s);
+    r.output().close();
+    r.inputGrad().close();
+    ctx.label("grad-sync");
+    for (MoeLayer layer : student) {
+      reduceGrads(layer.params(), s);
+    }
+    ctx.label("optimizer");
+    for (MoeLayer layer : student) {
+      layer.params().all().forEach(p -> p.adam(device, s, adam, step + 1));
+    }
+    device.synchronize();
+    long end = device.nowNanos();
+    ctx.label(null);
+    List<OpRecord> timeline = device.drainTimeline();
+    ctx.releaseEvents();
+    StepTimes times = StepTimes.of(timeline, start, end, ctx.compute().name(),
+        ctx.ep().queue().name(), ctx.tp().queue().name());
+    return new RankStep(step, device.rank(), times, r.loss(), r.auxLoss(), r.dropped(), start,
+        timeline);
+  }
+
+  /**
+   * Sums replicated parameters' gradients over their replicas: the router over the ranks that see
+   * other tokens (TP under SP, and DP), each expert shard over the data ranks holding the same one.
+   */
+  private void reduceGrads(LayerParams params, Stream s) {
+    if (ctx.router() != null) {
+      Event done = ctx.event();
+      device.allReduce(s, ctx.router(), params.router().grad(), params.router().grad(), done);
+      device.waitEvent(s, done);
+    }
+    if (ctx.expertReplicas() != null) {
+      for (Param p : params.expertParams()) {
+        Event done = ctx.event();
+        device.allReduce(s, ctx.expertReplicas(), p.grad(), p.grad(), done);
+        device.waitEvent(s, done);
+      }
+    }
+  }
+
+  Probe probe(int batch) {
+    Stream s = ctx.compute();
+    PassResult r = pass(batch, s);
+    Map<String, float[]> grads = new LinkedHashMap<>();
+    for (MoeLayer layer : student) {
+      for (Param p : layer.params().all()) {
+        grads.put(p.name(), device.readFloats(p.grad()));
+      }
+    }
+    Probe probe = new Probe(device.rank(), r.loss(), device.readFloats(r.output()),
+        device.readFloats(r.inputGrad()), grads);
+    r.output().close();
+    r.inputGrad().close();
+    device.drainTimeline();
+    ctx.releaseEvents();
+    return probe;
+  }
+
+  @Override
+  public void close() {
+    student.forEach(MoeLayer::close);
+    inputs.forEach(Tensor::close);
+    targets.forEach(Tensor::close);
+    ctx.close();
+  }
+}

@@ -1,0 +1,129 @@
+package dev.pipemoe.engine.train;
+
+import dev.pipemoe.engine.device.Fabric;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs a {@link TrainingPlan} SPMD: one thread per rank, each with its own device of the fabric.
+ * Ranks start every step together (a barrier), so a cancellation seen between two steps stops all
+ * of them at the same step. If one rank fails, the fabric is closed so that the others' pending
+ * collectives fail instead of waiting for it.
+ */
+public final class Trainer {
+  private Trainer() {}
+
+  /** How a run ended. */
+  public record Outcome(int stepsCompleted, boolean cancelled) {}
+
+  public static Outcome train(Fabric fabric, TrainingPlan plan, StepListener listener,
+      BooleanSupplier cancelRequested) {
+    int world = plan.shape().worldSize();
+    checkWorld(fabric, world);
+    boolean[] stop = new boolean[1];
+    int[] completed = new int[1];
+    int[] step = {0};
+    CyclicBarrier barrier = new CyclicBarrier(world, () -> {
+      stop[0] = step[0] >= plan.steps() || cancelRequested.getAsBoolean();
+      if (!stop[0]) {
+        completed[0] = step[0];
+        step[0]++;
+      }
+    });
+    runRanks(fabric, world, barrier::reset, rank -> {
+      try (RankModel model = new RankModel(plan, fabric.device(rank))) {
+        model.prepareData();
+        for (int s = 0; ; s++) {
+          await(barrier);
+          if (stop[0]) {
+            return null;
+          }
+          listener.onStep(model.step(s));
+        }
+      }
+    });
+    int done = step[0];
+    return new Outcome(done, done < plan.steps());
+  }
+
+  /** One forward and backward pass on batch 0, read back per rank (for comparing schedules). */
+  public static List<Probe> probe(Fabric fabric, TrainingPlan plan) {
+    int world = plan.shape().worldSize();
+    checkWorld(fabric, world);
+    return runRanks(fabric, world, () -> {}, rank -> {
+      try (RankModel model = new RankModel(plan, fabric.device(rank))) {
+        model.prepareData();
+        return model.probe(0);
+      }
+    });
+  }
+
+  private interface RankTask<T> {
+    T run(int rank) throws Exception;
+  }
+
+  /** Runs task on every rank; when one fails, {@code abort} and closing the fabric free the others. */
+  private static <T> List<T> runRanks(Fabric fabric, int world, Runnable abort,
+      RankTask<T> task) {
+    ExecutorService pool = Executors.newFixedThreadPool(world, r -> {
+      Thread t = new Thread(r);
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<T>> futures = new ArrayList<>();
+      for (int rank = 0; rank < world; rank++) {
+        int r = rank;
+        futures.add(pool.submit(() -> {
+          Thread.currentThread().setName("rank-" + r);
+          try {
+            return task.run(r);
+          } catch (Throwable e) {
+            // peers blocked in collectives with this rank fail fast instead of timing out
+            abort.run();
+            fabric.close();
+            throw e;
+          }
+        }));
+      }
+      List<T> results = new ArrayList<>();
+      Throwable first = null;
+      for (Future<T> f : futures) {
+        try {
+          results.add(f.get());
+        } catch (ExecutionException e) {
+          first = first == null ? e.getCause() : first;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while training", e);
+        }
+      }
+      if (first != null) {
+        throw first instanceof RuntimeException re ? re
+            : new IllegalStateException("a rank failed: " + first, first);
+      }
+      return results;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void await(CyclicBarrier barrier) throws BrokenBarrierException,
+      InterruptedException {
+    barrier.await();
+  }
+
+  private static void checkWorld(Fabric fabric, int world) {
+    if (fabric.worldSize() != world) {
+      throw new IllegalArgumentException("the plan needs " + world + " ranks (TP x DP), the fabric has "
+          + fabric.worldSize());
+    }
+  }
+}
