@@ -99,6 +99,6 @@ public enum FabricProfile implements Named {
   }
 
   public double latencySeconds() {
-    return latencyMicros * 1e-6;
+    return latencyMicros / 1e6;
   }
 }
