@@ -81,7 +81,7 @@ final class PipeExpertsRules {
             + " the improved family only; family mindspeed ignores it");
       }
     }
-    f.note("schedule mindspeed: n = nle·N chunks, prefetch depth 1, n_bwd = N = " + n);
+    f.note("family mindspeed: prefetch depth 1, n_bwd = N = " + n);
     return new PipeExperts(true, in.multiStream, n, ScheduleFamily.MINDSPEED, 1, n);
   }
 
@@ -102,7 +102,7 @@ final class PipeExpertsRules {
         ok = false;
       }
     }
-    f.note("schedule improved: prefetch depth " + depth + (in.prefetchDepth == null ? " (default)" : "")
+    f.note("family improved: prefetch depth " + depth + (in.prefetchDepth == null ? " (default)" : "")
         + ", n_bwd = " + nBwd + (in.multiDataBackward == null ? " (= N, not given)" : ""));
     return ok ? new PipeExperts(true, in.multiStream, n, ScheduleFamily.IMPROVED, depth, nBwd) : null;
   }

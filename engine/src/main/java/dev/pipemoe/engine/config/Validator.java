@@ -44,6 +44,22 @@ public final class Validator {
     return new Validation(f.errors(), f.warnings(), config, f.notes());
   }
 
+  /**
+   * Reads a MindSpeed-style argument string and validates the spec it describes. Problems of the
+   * string itself (rule ARGS) come first; when there are errors among them the spec is not
+   * validated, as a JSON body that does not parse is not.
+   */
+  public static Validation validateArgs(String args) {
+    MindSpeedArgs.Parsed parsed = MindSpeedArgs.read(args);
+    if (!parsed.errors().isEmpty()) {
+      return new Validation(parsed.errors(), parsed.warnings(), null, List.of());
+    }
+    Validation validation = validate(parsed.spec());
+    List<Violation> warnings = new ArrayList<>(parsed.warnings());
+    warnings.addAll(validation.warnings());
+    return new Validation(validation.errors(), warnings, validation.effective(), validation.notes());
+  }
+
   private static Model model(Inputs in) {
     return new Model(in.moeModelType, in.numLayers, in.hiddenSize, in.ffnHiddenSize, in.numExperts, in.topK,
         in.capacityFactor, in.minCapacity, in.swiglu, in.seqLength, in.microBatchSize, in.dtype, in.auxLossCoeff);

@@ -22,7 +22,7 @@ final class SpecArbitraries {
   static Arbitrary<JobSpec> tokenSpec() {
     Arbitrary<String> token = Arbitraries.strings().ofMaxLength(12)
         .filter(s -> s.codePoints().noneMatch(Character::isWhitespace));
-    return specs(Arbitraries.oneOf(token, Arbitraries.of("--x", "-1", "=", "a=b", "")));
+    return specs(Arbitraries.oneOf(token, Arbitraries.of("--x", "-1", "=", "a=b", "", "\\", "--")));
   }
 
   private static Arbitrary<JobSpec> specs(Arbitrary<String> garbage) {
