@@ -15,7 +15,8 @@ import java.util.Objects;
  * switched off; the records check their own invariants, so code holding an {@code EngineConfig}
  * needs no further validation. Notation (reference/engine.md §0): b micro-batch, s sequence, S
  * tokens per rank, E experts, ep, nle = E/ep local experts, k top-k, f capacity factor, C capacity,
- * N slices per local expert, n = nle·N pipeline chunks.
+ * N slices per local expert, n = nle·N pipeline chunks. The whole tree sits in this one file so
+ * that everything the engine may rely on reads in one place.
  */
 public record EngineConfig(
     Model model,
