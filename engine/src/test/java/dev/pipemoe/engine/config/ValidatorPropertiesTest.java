@@ -23,9 +23,9 @@ class ValidatorPropertiesTest {
     return SpecArbitraries.anySpec();
   }
 
-  /** Also "never throws": jqwik fails the property on any exception. */
+  /** validate() never throws, whatever the spec (jqwik fails a property on any exception). */
   @Property(tries = 2000)
-  void everyViolationPointsIntoTheSpecAndNamesItsRule(@ForAll("specs") JobSpec spec) {
+  void neverThrowsAndEveryViolationPointsIntoTheSpec(@ForAll("specs") JobSpec spec) {
     Validation v = Validator.validate(spec);
     List<Violation> all = new ArrayList<>(v.errors());
     all.addAll(v.warnings());
