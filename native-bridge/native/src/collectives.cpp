@@ -1,0 +1,216 @@
+#include "collectives.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+
+#include "fabric.hpp"
+
+namespace pm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string describe(int32_t kind, const Tensor& in, const Tensor& out) {
+  return strf("%s %s %s -> %s", collective_name(kind), dtype_name(in.dtype()), shape_str(in).c_str(),
+              shape_str(out).c_str());
+}
+
+std::string member_name(const Group& g, int j) { return strf("member %d (rank %d)", j, g.ranks[j]); }
+
+void set_error(Round& R, pm_status code, const std::string& message) {
+  if (R.err != PM_OK) return;
+  R.err = code;
+  R.message = message;
+}
+
+// Byte range a view touches, for the aliasing test.
+std::pair<const char*, const char*> extent(const View& v) {
+  if (v.numel() == 0) return {v.base, v.base};
+  int64_t last = 0;
+  for (int i = 0; i < v.ndim; i++) last += (v.shape[i] - 1) * v.strides[i];
+  return {v.base, v.base + (last + 1) * dtype_size(v.dtype)};
+}
+
+bool overlaps(const View& a, const View& b) {
+  auto x = extent(a), y = extent(b);
+  return x.first < y.second && y.first < x.second;
+}
+
+View contiguous_view(char* base, int32_t dtype, const View& like) {
+  View v = like;
+  v.base = base;
+  v.dtype = dtype;
+  int64_t s = 1;
+  for (int i = v.ndim - 1; i >= 0; i--) {
+    v.strides[i] = s;
+    s *= v.shape[i];
+  }
+  return v;
+}
+
+// acc (F32, contiguous, shaped like src) += src, in fp32.
+void accumulate(const View& src, const View& acc) {
+  float* a = acc.as<float>();
+  if (src.dtype == PM_F32) {
+    const float* s = src.as<float>();
+    for_each_run([&](int64_t n, int64_t so, int64_t ao) {
+      for (int64_t i = 0; i < n; i++) a[ao + i] += s[so + i];
+    }, src, acc);
+  } else {
+    const uint16_t* s = src.as<uint16_t>();
+    for_each_run([&](int64_t n, int64_t so, int64_t ao) {
+      for (int64_t i = 0; i < n; i++) a[ao + i] += bf16_to_f32(s[so + i]);
+    }, src, acc);
+  }
+}
+
+}  // namespace
+
+const char* collective_name(int32_t kind) {
+  switch (kind) {
+    case PM_OP_ALL_TO_ALL: return "all_to_all";
+    case PM_OP_ALL_GATHER: return "all_gather";
+    case PM_OP_REDUCE_SCATTER: return "reduce_scatter";
+    case PM_OP_ALL_REDUCE: return "all_reduce";
+  }
+  return "?";
+}
+
+Group::Group(std::string n, std::vector<int32_t> r)
+    : name(std::move(n)), ranks(std::move(r)), joined(ranks.size()), closed(ranks.size()),
+      link_sets(ranks.size()) {}
+
+void close_member(Group& g, int32_t index) {
+  std::lock_guard<std::mutex> lock(g.mu);
+  g.closed[index] = true;
+  g.cv.notify_all();
+}
+
+void run_collective(CommState& st, int32_t kind, const TensorRef& in, const TensorRef& out,
+                    OpResult& r) {
+  Group& g = *st.group;
+  Fabric& fab = *st.fabric;
+  const int i = st.index;
+  const int p = (int)g.ranks.size();
+  const int64_t pos = st.next_pos++;
+  const std::string where = strf("communicator '%s' call #%lld", g.name.c_str(), (long long)pos);
+  const double bytes = collective_bytes(kind, p, (double)in->numel() * dtype_size(in->dtype()));
+
+  std::unique_lock<std::mutex> lock(g.mu);
+  Round& R = g.rounds[pos];
+  if (R.arrived.empty()) {
+    R.arrived.assign(p, false);
+    R.ins.resize(p);
+    R.outs.resize(p);
+  }
+  // 1. arrive and agree on what is being done
+  std::string desc = describe(kind, *in, *out);
+  if (g.closed[i]) {
+    set_error(R, PM_ERR_STATE, strf("%s: %s freed its endpoint", where.c_str(), member_name(g, i).c_str()));
+  } else if (!R.described) {
+    R.described = true;
+    R.kind = kind;
+    R.dtype = in->dtype();
+    R.in_shape = shape_str(*in);
+    R.out_shape = shape_str(*out);
+    R.first_desc = member_name(g, i) + " issued " + desc;
+  } else if (R.kind != kind || R.dtype != in->dtype() || R.in_shape != shape_str(*in) ||
+             R.out_shape != shape_str(*out)) {
+    set_error(R, PM_ERR_MISMATCH, strf("%s: %s but %s issued %s", where.c_str(), R.first_desc.c_str(),
+                                       member_name(g, i).c_str(), desc.c_str()));
+  }
+  R.arrived[i] = true;
+  R.n_arrived++;
+  R.ins[i] = in->view;
+  R.outs[i] = out->view;
+  if (R.n_arrived == p && R.err == PM_OK) {
+    R.all = true;
+    R.t0 = now_ns();
+    if (p > 1) {
+      std::vector<FlowMember> members;
+      for (int j = 0; j < p; j++) members.push_back({g.ranks[j], g.link_sets[j]});
+      R.flow = fab.sim.start(members, bytes, R.t0, p);
+    }
+  }
+  g.cv.notify_all();
+  auto deadline = Clock::now() + std::chrono::nanoseconds(fab.timeout_ns.load());
+  while (!R.all && R.err == PM_OK) {
+    for (int j = 0; j < p && R.err == PM_OK; j++)
+      if (g.closed[j] && !R.arrived[j])
+        set_error(R, PM_ERR_STATE, strf("%s: %s freed its endpoint", where.c_str(), member_name(g, j).c_str()));
+    if (g.closed[i]) set_error(R, PM_ERR_STATE, strf("%s: this endpoint was freed", where.c_str()));
+    if (R.err != PM_OK) break;
+    if (g.cv.wait_until(lock, deadline) == std::cv_status::timeout && !R.all && R.err == PM_OK) {
+      std::string missing;
+      for (int j = 0; j < p; j++)
+        if (!R.arrived[j]) missing += (missing.empty() ? "" : ", ") + member_name(g, j);
+      set_error(R, PM_ERR_TIMEOUT, strf("%s: waited %.3g s for %s", where.c_str(),
+                                        fab.timeout_ns.load() * 1e-9, missing.c_str()));
+    }
+  }
+  if (R.err != PM_OK) {
+    g.cv.notify_all();
+    Error e{R.err, R.message};
+    if (++R.n_left == p) g.rounds.erase(pos);
+    throw e;
+  }
+  const std::vector<View> ins = R.ins;
+  const int64_t t0 = R.t0, flow = R.flow;
+  lock.unlock();
+
+  // 2. pull this member's output from the peers' inputs (they wait for us before leaving)
+  const View& o = out->view;
+  std::vector<char> scratch;
+  View target = o;
+  std::exception_ptr failed;
+  try {
+    bool reduce = kind == PM_OP_REDUCE_SCATTER || kind == PM_OP_ALL_REDUCE;
+    bool aliased = false;
+    for (const View& v : ins) aliased |= overlaps(v, o);
+    if (reduce || aliased) {
+      int32_t dt = reduce ? PM_F32 : o.dtype;
+      scratch.assign((size_t)o.numel() * dtype_size(dt), 0);
+      target = contiguous_view(scratch.data(), dt, o);
+    }
+    if (kind == PM_OP_ALL_TO_ALL) {
+      int64_t b = o.shape[0] / p;
+      for (int j = 0; j < p; j++) copy_cast(ins[j].rows(i * b, b), target.rows(j * b, b));
+    } else if (kind == PM_OP_ALL_GATHER) {
+      int64_t b = ins[i].shape[0];
+      for (int j = 0; j < p; j++) copy_cast(ins[j], target.rows(j * b, b));
+    } else {
+      int64_t b = o.shape[0];
+      for (int j = 0; j < p; j++)  // group order: every member sums the same way
+        accumulate(kind == PM_OP_ALL_REDUCE ? ins[j] : ins[j].rows(i * b, b), target);
+    }
+  } catch (...) {
+    failed = std::current_exception();  // still pass the barrier, or the peers would hang
+  }
+
+  // 3. wait until every member has read, then write what went through scratch
+  lock.lock();
+  R.n_read++;
+  g.cv.notify_all();
+  g.cv.wait(lock, [&] { return R.n_read == p; });
+  lock.unlock();
+  if (!failed && target.base != o.base) copy_cast(target, o);
+
+  // 4. the link model: done no earlier than the modelled end
+  int64_t modelled_end = t0;
+  if (flow != 0) {
+    modelled_end = fab.sim.wait(flow);
+    fab.sim.release(flow);
+  }
+  r.start_ns = t0;
+  r.bytes = (int64_t)bytes;
+  r.modelled_ns = modelled_end - t0;
+
+  lock.lock();
+  if (++R.n_left == p) g.rounds.erase(pos);
+  lock.unlock();
+  if (failed) std::rethrow_exception(failed);
+}
+
+}  // namespace pm

@@ -1,0 +1,71 @@
+// Enqueue-time checks shared by the op and collective entry points. Each failure names the
+// operand, its actual shape or dtype and the rule it broke.
+#pragma once
+
+#include <climits>
+#include <functional>
+
+#include "device.hpp"
+
+namespace pm {
+
+inline std::shared_ptr<Stream> stream_of(pm_stream_t s, const char* what = "stream s") {
+  return lookup<Stream>(s, what);
+}
+
+// A tensor of the stream's device.
+inline TensorRef operand(const Stream& s, pm_tensor_t h, const char* what) {
+  auto t = lookup<Tensor>(h, what);
+  if (t->device != s.device)
+    fail(PM_ERR_HANDLE, strf("%s belongs to another device than the stream (rank %d)", what, s.dev->rank));
+  return t;
+}
+
+inline void need_dtype(const TensorRef& t, const char* what, int32_t dtype) {
+  if (t->dtype() != dtype)
+    fail(PM_ERR_ARG, strf("%s is %s %s but must be %s", what, dtype_name(t->dtype()), shape_str(*t).c_str(),
+                          dtype_name(dtype)));
+}
+
+inline void need_rank(const TensorRef& t, const char* what, int rank) {
+  if (t->ndim() != rank)
+    fail(PM_ERR_ARG, strf("%s is %s (rank %d) but must be rank %d", what, shape_str(*t).c_str(), t->ndim(), rank));
+}
+
+inline void need_same_shape(const TensorRef& a, const char* wa, const TensorRef& b, const char* wb) {
+  if (!same_shape(a->view, b->view))
+    fail(PM_ERR_ARG, strf("%s is %s but %s is %s: shapes must be equal", wa, shape_str(*a).c_str(), wb,
+                          shape_str(*b).c_str()));
+}
+
+inline void need_dim(const TensorRef& t, const char* what, int d, int64_t size, const char* rule) {
+  if (t->shape()[d] != size)
+    fail(PM_ERR_ARG, strf("%s is %s but dimension %d must be %lld (%s)", what, shape_str(*t).c_str(), d,
+                          (long long)size, rule));
+}
+
+// An F32 operand of the given rank (-1: any rank).
+inline TensorRef f32_operand(const Stream& s, pm_tensor_t h, const char* what, int rank = -1) {
+  auto t = operand(s, h, what);
+  need_dtype(t, what, PM_F32);
+  if (rank >= 0) need_rank(t, what, rank);
+  return t;
+}
+
+inline TensorRef i32_operand(const Stream& s, pm_tensor_t h, const char* what, int rank) {
+  auto t = operand(s, h, what);
+  need_dtype(t, what, PM_I32);
+  need_rank(t, what, rank);
+  return t;
+}
+
+inline void enqueue(const Stream& s, int32_t kind, const char* fn, std::function<void(OpResult&)> run) {
+  Task t;
+  t.kind = kind;
+  t.label = s.dev->label.load(std::memory_order_relaxed);
+  t.fn = fn;
+  t.run = std::move(run);
+  s.q->enqueue(std::move(t));
+}
+
+}  // namespace pm

@@ -1,0 +1,141 @@
+// Bad input is an error code and a message naming the function, the operand and the rule; the
+// runtime keeps working afterwards.
+#include <cstring>
+
+#include "check.hpp"
+
+namespace {
+
+struct One {
+  pm::fabric_ptr f = pm::make_fabric(2);
+  pm::device_ptr d = pm::make_device(f.get(), 0);
+  pm::device_ptr other = pm::make_device(f.get(), 1);
+  pm_stream_t s = 0;
+  One() { pm::check(pm_device_stream(d.get(), &s)); }
+};
+
+TEST(bad_handles) {
+  One o;
+  auto x = pm::make_tensor(o.d.get(), PM_F32, {3, 4});
+  CHECK_FAILS(pm_scale(o.s, 1, 0), PM_ERR_HANDLE, "pm_scale: x is the null handle");
+  CHECK_FAILS(pm_scale(o.s, 1, 0x0500000100000999ull), PM_ERR_HANDLE, "not a handle of this runtime");
+  CHECK_FAILS(pm_scale(o.s, 1, 0x12345ull), PM_ERR_HANDLE, "not a handle of this runtime");
+  CHECK_FAILS(pm_scale(o.s, 1, o.s), PM_ERR_HANDLE, "x is a stream handle, not a tensor");
+  CHECK_FAILS(pm_scale(x.get(), 1, x.get()), PM_ERR_HANDLE, "stream s is a tensor handle");
+  auto foreign = pm::make_tensor(o.other.get(), PM_F32, {3, 4});
+  CHECK_FAILS(pm_scale(o.s, 1, foreign.get()), PM_ERR_HANDLE, "x belongs to another device");
+  pm_tensor_t stale = x.release();
+  pm::check(pm_tensor_free(stale));
+  CHECK_FAILS(pm_scale(o.s, 1, stale), PM_ERR_HANDLE, "was freed");
+  CHECK_FAILS(pm_tensor_free(stale), PM_ERR_HANDLE, "was freed");
+  CHECK_FAILS(pm_stream_free(o.s), PM_ERR_STATE, "compute stream");
+  CHECK_FAILS(pm_tensor_new(o.d.get(), PM_F32, 2, nullptr, nullptr), PM_ERR_ARG, "out is NULL");
+  CHECK(pm_device_synchronize(o.d.get()) == PM_OK, "the device lives on");
+}
+
+TEST(bad_shapes_and_dtypes) {
+  One o;
+  pm_device_t d = o.d.get();
+  auto a = pm::make_tensor(d, PM_F32, {3, 4}), b = pm::make_tensor(d, PM_F32, {5, 2});
+  auto c = pm::make_tensor(d, PM_F32, {3, 2}), h = pm::make_tensor(d, PM_BF16, {3, 4});
+  auto i = pm::make_tensor(d, PM_I32, {3, 2}), v = pm::make_tensor(d, PM_F32, {3});
+  CHECK_FAILS(pm_gemm(o.s, 0, 0, 1, a.get(), b.get(), 0, c.get()), PM_ERR_ARG,
+              "pm_gemm: op(a) is [3,4] but op(b) is [5,2]: inner dimensions differ");
+  CHECK_FAILS(pm_add(o.s, a.get(), c.get(), a.get()), PM_ERR_ARG, "x is [3,4] but y is [3,2]: shapes must be equal");
+  CHECK_FAILS(pm_gelu(o.s, h.get(), a.get()), PM_ERR_ARG, "x is BF16 [3,4] but must be F32");
+  CHECK_FAILS(pm_softmax(o.s, v.get(), v.get()), PM_ERR_ARG, "x is [3] (rank 1) but must be rank 2");
+  CHECK_FAILS(pm_topk(o.s, a.get(), 5, c.get(), i.get()), PM_ERR_ARG, "k must be in 1..4");
+  CHECK_FAILS(pm_copy(o.s, a.get(), i.get()), PM_ERR_ARG, "shapes must be equal");
+  CHECK_FAILS(pm_random(o.s, a.get(), 1, 7, 0, 1), PM_ERR_ARG, "dist is 7");
+  int64_t shape[] = {4, 4}, strides[] = {4, 1};
+  pm_tensor_t out = 0;
+  CHECK_FAILS(pm_tensor_view(a.get(), 0, 2, shape, strides, &out), PM_ERR_ARG, "base's storage has 12 elements");
+  int64_t bad_inner[] = {4, 2};
+  CHECK_FAILS(pm_tensor_view(a.get(), 0, 2, shape, bad_inner, &out), PM_ERR_ARG, "innermost stride must be 1");
+  float buf[5];
+  CHECK_FAILS(pm_tensor_write(a.get(), buf, 5), PM_ERR_ARG, "count is 5 but t is [3,4]");
+  CHECK(pm_device_synchronize(d) == PM_OK, "nothing was enqueued by the failed calls");
+}
+
+TEST(freeing_with_work_queued_is_safe) {
+  One o;
+  pm_device_t d = o.d.get();
+  auto keep = pm::make_tensor(d, PM_F32, {64, 64});
+  pm_tensor_t a = 0, b = 0;
+  int64_t shape[] = {64, 64};
+  pm::check(pm_tensor_new(d, PM_F32, 2, shape, &a));
+  pm::check(pm_tensor_new(d, PM_F32, 2, shape, &b));
+  pm::check(pm_fill(o.s, a, 1.0f));
+  pm::check(pm_gemm(o.s, 0, 0, 1, a, a, 0, b));
+  pm::check(pm_copy(o.s, b, keep.get()));
+  pm::check(pm_tensor_free(a));  // queued ops still hold the storage
+  pm::check(pm_tensor_free(b));
+  pm::check(pm_device_synchronize(d));
+  float v[64 * 64];
+  pm::check(pm_tensor_read(keep.get(), v, 64 * 64));
+  CHECK(v[0] == 64.0f && v[4095] == 64.0f, "result %g", v[0]);
+}
+
+TEST(data_errors_poison_until_synchronize) {
+  One o;
+  pm_device_t d = o.d.get();
+  auto src = pm::make_tensor(d, PM_F32, {4, 3}), dst = pm::make_tensor(d, PM_F32, {2, 3});
+  auto idx = pm::make_tensor(d, PM_I32, {2, 1});
+  int32_t bad[] = {1, 9};
+  pm::check(pm_tensor_write(idx.get(), bad, 2));
+  pm::check(pm_gather_rows(o.s, src.get(), idx.get(), 0, 0, dst.get()));
+  CHECK_FAILS(pm_device_synchronize(d), PM_ERR_ARG, "index[1,0] = 9 but src has 4 rows");
+  CHECK(pm_device_synchronize(d) == PM_OK, "reported once, then cleared");
+  pm::check(pm_scale(o.s, 2, dst.get()));
+  CHECK(pm_stream_synchronize(o.s) == PM_OK, "the stream keeps working");
+}
+
+TEST(events_order_streams) {
+  One o;
+  pm_device_t d = o.d.get();
+  auto side = pm::make_stream(d);
+  auto e = pm::make_event(d), never = pm::make_event(d);
+  int32_t done = 0;
+  pm::check(pm_event_query(never.get(), &done));
+  CHECK(done == 1, "a never-recorded event counts as done");
+  pm::check(pm_event_wait(side.get(), never.get()));  // a no-op
+  auto big = pm::make_tensor(d, PM_F32, {384, 384}), x = pm::make_tensor(d, PM_F32, {384, 384});
+  pm::check(pm_fill(o.s, big.get(), 1.0f));
+  pm::check(pm_gemm(o.s, 0, 0, 1, big.get(), big.get(), 0, x.get()));  // x = 384 everywhere
+  pm::check(pm_event_record(e.get(), o.s));
+  pm::check(pm_event_wait(side.get(), e.get()));
+  pm::check(pm_scale(side.get(), 0.5f, x.get()));  // must see the GEMM's result
+  pm::check(pm_event_record(e.get(), side.get()));  // re-record: now tracks the side stream
+  pm::check(pm_event_synchronize(e.get()));
+  pm::check(pm_event_query(e.get(), &done));
+  float v = 0;
+  auto one = pm::make_view(x.get(), 383 * 384 + 383, {1}, {1});
+  pm::check(pm_tensor_read(one.get(), &v, 1));
+  CHECK(done == 1 && v == 192.0f, "scale ran after the gemm: %g", v);
+}
+
+TEST(timeline_records_and_labels) {
+  One o;
+  pm_device_t d = o.d.get();
+  auto x = pm::make_tensor(d, PM_F32, {8});
+  pm::check(pm_device_set_label(d, 7));
+  pm::check(pm_fill(o.s, x.get(), 1));
+  pm::check(pm_device_set_label(d, 0));
+  pm::check(pm_scale(o.s, 2, x.get()));
+  pm::check(pm_device_synchronize(d));
+  pm_op_record r[4];
+  int64_t n = 0;
+  pm::check(pm_device_timeline(d, r, 4, &n));
+  CHECK(n == 2, "%lld records", (long long)n);
+  if (n == 2) {
+    CHECK(r[0].kind == PM_OP_FILL && r[0].label == 7 && r[0].seq == 0, "fill record");
+    CHECK(r[1].kind == PM_OP_SCALE && r[1].label == 0 && r[1].seq == 1, "scale record");
+    CHECK(r[0].start_ns <= r[0].end_ns && r[0].end_ns <= r[1].start_ns, "in order on one stream");
+  }
+  pm::check(pm_device_timeline(d, r, 4, &n));
+  CHECK(n == 0, "drained");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return test::main(argc, argv); }

@@ -1,0 +1,175 @@
+package dev.pipemoe.nativebridge;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.pipemoe.engine.device.DeviceException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * pipemoe.h as Java sees it: one downcall handle per C function, named after it, bound once when
+ * the class loads. Handles are passed as longs. Enqueue calls are short, never block and never call
+ * back, so they are linked {@code critical}: no thread-state transition (the enqueue overhead
+ * budget is 1 µs). Host I/O is critical with heap access, so Java arrays go to C without a copy.
+ * Calls that may block (synchronize, free, collectives' peers) are linked plainly, so a waiting
+ * thread never holds up the garbage collector.
+ */
+final class PipemoeLib {
+  private PipemoeLib() {}
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final Linker.Option CRITICAL = Linker.Option.critical(false);
+  private static final Linker.Option CRITICAL_HEAP = Linker.Option.critical(true);
+
+  private static final FunctionDescriptor S_J = FunctionDescriptor.of(JAVA_INT, JAVA_LONG);
+  private static final FunctionDescriptor S_JJ = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG);
+  private static final FunctionDescriptor S_JJJ = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  private static final FunctionDescriptor S_JJJJ =
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  private static final FunctionDescriptor S_JJJJJ =
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  private static final FunctionDescriptor S_JA = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS);
+
+  /** struct pm_error { int32_t code; char message[512]; } */
+  static final long ERROR_MESSAGE_OFFSET = 4, ERROR_SIZE = 516;
+
+  /** struct pm_op_record, 56 bytes. */
+  static final MemoryLayout OP_RECORD = MemoryLayout.structLayout(
+      JAVA_INT.withName("queue"), JAVA_INT.withName("kind"), JAVA_LONG.withName("seq"),
+      JAVA_LONG.withName("start_ns"), JAVA_LONG.withName("end_ns"), JAVA_LONG.withName("bytes"),
+      JAVA_LONG.withName("modelled_ns"), JAVA_INT.withName("label"), JAVA_INT.withName("reserved"));
+
+  // ---- status, fabric, device, stream, event ----
+  static final MethodHandle pm_last_error = bind("pm_last_error", FunctionDescriptor.of(ADDRESS));
+  static final MethodHandle pm_fabric_new =
+      bind("pm_fabric_new", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_DOUBLE, ADDRESS));
+  static final MethodHandle pm_fabric_set_link =
+      bind("pm_fabric_set_link", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_DOUBLE, JAVA_DOUBLE));
+  static final MethodHandle pm_fabric_set_timeout =
+      bind("pm_fabric_set_timeout", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_DOUBLE));
+  static final MethodHandle pm_fabric_now = bind("pm_fabric_now", S_JA, CRITICAL_HEAP);
+  static final MethodHandle pm_fabric_free = bind("pm_fabric_free", S_J);
+  static final MethodHandle pm_device_new =
+      bind("pm_device_new", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS));
+  static final MethodHandle pm_device_free = bind("pm_device_free", S_J);
+  static final MethodHandle pm_device_stream = bind("pm_device_stream", S_JA);
+  static final MethodHandle pm_device_synchronize = bind("pm_device_synchronize", S_J);
+  static final MethodHandle pm_stream_new = bind("pm_stream_new", S_JA);
+  static final MethodHandle pm_stream_free = bind("pm_stream_free", S_J);
+  static final MethodHandle pm_stream_synchronize = bind("pm_stream_synchronize", S_J);
+  static final MethodHandle pm_stream_id = bind("pm_stream_id", S_JA);
+  static final MethodHandle pm_event_new = bind("pm_event_new", S_JA);
+  static final MethodHandle pm_event_free = bind("pm_event_free", S_J);
+  static final MethodHandle pm_event_record = bind("pm_event_record", S_JJ, CRITICAL);
+  static final MethodHandle pm_event_wait = bind("pm_event_wait", S_JJ, CRITICAL);
+  static final MethodHandle pm_event_query = bind("pm_event_query", S_JA, CRITICAL_HEAP);
+  static final MethodHandle pm_event_synchronize = bind("pm_event_synchronize", S_J);
+
+  // ---- tensors ----
+  static final MethodHandle pm_tensor_new =
+      bind("pm_tensor_new", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+  static final MethodHandle pm_tensor_view = bind("pm_tensor_view",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle pm_tensor_free = bind("pm_tensor_free", S_J, CRITICAL);
+  static final MethodHandle pm_tensor_write =
+      bind("pm_tensor_write", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL_HEAP);
+  static final MethodHandle pm_tensor_read =
+      bind("pm_tensor_read", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL_HEAP);
+
+  // ---- ops ----
+  static final MethodHandle pm_fill =
+      bind("pm_fill", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT), CRITICAL);
+  static final MethodHandle pm_random = bind("pm_random",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT), CRITICAL);
+  static final MethodHandle pm_copy = bind("pm_copy", S_JJJ, CRITICAL);
+  static final MethodHandle pm_gemm = bind("pm_gemm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT,
+      JAVA_FLOAT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_add = bind("pm_add", S_JJJJ, CRITICAL);
+  static final MethodHandle pm_axpy =
+      bind("pm_axpy", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_scale =
+      bind("pm_scale", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_gelu = bind("pm_gelu", S_JJJ, CRITICAL);
+  static final MethodHandle pm_gelu_backward = bind("pm_gelu_backward", S_JJJJ, CRITICAL);
+  static final MethodHandle pm_swiglu = bind("pm_swiglu", S_JJJJ, CRITICAL);
+  static final MethodHandle pm_swiglu_backward = bind("pm_swiglu_backward",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_softmax = bind("pm_softmax", S_JJJ, CRITICAL);
+  static final MethodHandle pm_softmax_backward = bind("pm_softmax_backward", S_JJJJ, CRITICAL);
+  static final MethodHandle pm_topk = bind("pm_topk",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_topk_backward = bind("pm_topk_backward", S_JJJJ, CRITICAL);
+  static final MethodHandle pm_gather_rows = bind("pm_gather_rows",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_scatter_add_rows = bind("pm_scatter_add_rows", S_JJJJJ, CRITICAL);
+  static final MethodHandle pm_gather_dot = bind("pm_gather_dot", S_JJJJJ, CRITICAL);
+  static final MethodHandle pm_moe_route = bind("pm_moe_route", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_moe_gate_weights = bind("pm_moe_gate_weights", S_JJJJ, CRITICAL);
+  static final MethodHandle pm_moe_gate_weights_backward = bind("pm_moe_gate_weights_backward", S_JJJJJ, CRITICAL);
+  static final MethodHandle pm_moe_aux_loss = bind("pm_moe_aux_loss", FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
+      JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_mse_loss = bind("pm_mse_loss", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  static final MethodHandle pm_adam = bind("pm_adam", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT), CRITICAL);
+
+  // ---- communicators and collectives ----
+  static final MethodHandle pm_comm_new = bind("pm_comm_new",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+  static final MethodHandle pm_comm_free = bind("pm_comm_free", S_J);
+  static final MethodHandle pm_comm_queue_id = bind("pm_comm_queue_id", S_JA);
+  static final MethodHandle pm_all_to_all = bind("pm_all_to_all", S_JJJJJ, CRITICAL);
+  static final MethodHandle pm_all_gather = bind("pm_all_gather", S_JJJJJ, CRITICAL);
+  static final MethodHandle pm_reduce_scatter = bind("pm_reduce_scatter", S_JJJJJ, CRITICAL);
+  static final MethodHandle pm_all_reduce = bind("pm_all_reduce", S_JJJJJ, CRITICAL);
+
+  // ---- timeline, threading ----
+  static final MethodHandle pm_device_set_label =
+      bind("pm_device_set_label", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT), CRITICAL);
+  static final MethodHandle pm_device_timeline = bind("pm_device_timeline",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+  static final MethodHandle pm_set_blas_threads =
+      bind("pm_set_blas_threads", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+  private static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
+    MemorySegment symbol = NativeLibrary.lookup().find(name)
+        .orElseThrow(() -> new LinkageError("libpipemoe.so has no function " + name));
+    return LINKER.downcallHandle(symbol, fd, options);
+  }
+
+  /** Throws the native error of this thread's last failed call when status is not PM_OK. */
+  static void check(int status) {
+    if (status != 0) {
+      throw lastError(status);
+    }
+  }
+
+  static DeviceException lastError(int status) {
+    try {
+      // pm_last_error is thread-local; this is the thread that just made the failing call
+      MemorySegment e = ((MemorySegment) pm_last_error.invokeExact()).reinterpret(ERROR_SIZE);
+      return new DeviceException(status, e.getString(ERROR_MESSAGE_OFFSET));
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** For the catch of an invokeExact: our own exceptions pass, the impossible rest is a bug. */
+  static RuntimeException rethrow(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    throw new AssertionError("a downcall threw a checked exception", t);
+  }
+}
