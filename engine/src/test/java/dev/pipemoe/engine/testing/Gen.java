@@ -1,0 +1,57 @@
+package dev.pipemoe.engine.testing;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/** Small generators for {@link Property}: ranges, choices, optional values, strings. */
+public final class Gen {
+  private Gen() {}
+
+  /** Uniform in [lo, hi], both inclusive. */
+  public static int intIn(SplittableRandom r, int lo, int hi) {
+    return lo + r.nextInt(hi - lo + 1);
+  }
+
+  public static long longIn(SplittableRandom r, long lo, long hi) {
+    return lo + r.nextLong(hi - lo + 1);
+  }
+
+  public static double doubleIn(SplittableRandom r, double lo, double hi) {
+    return lo + r.nextDouble() * (hi - lo);
+  }
+
+  public static boolean chance(SplittableRandom r, double p) {
+    return r.nextDouble() < p;
+  }
+
+  @SafeVarargs
+  public static <T> T oneOf(SplittableRandom r, T... values) {
+    return values[r.nextInt(values.length)];
+  }
+
+  public static <T> T oneOf(SplittableRandom r, List<T> values) {
+    return values.get(r.nextInt(values.size()));
+  }
+
+  /** null with probability {@code pNull}, else a value from {@code gen}. */
+  public static <T> T orNull(SplittableRandom r, double pNull, Supplier<T> gen) {
+    return chance(r, pNull) ? null : gen.get();
+  }
+
+  /** An int that is usually in [lo, hi] and sometimes an edge case (0, negative, huge). */
+  public static int intWithEdges(SplittableRandom r, int lo, int hi) {
+    return chance(r, 0.8) ? intIn(r, lo, hi)
+        : oneOf(r, 0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, hi + 1, lo - 1);
+  }
+
+  /** A string of printable ASCII (and sometimes other) characters, length 0..maxLength. */
+  public static String string(SplittableRandom r, int maxLength) {
+    int n = intIn(r, 0, maxLength);
+    StringBuilder sb = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      sb.append(chance(r, 0.95) ? (char) intIn(r, 0x20, 0x7e) : (char) intIn(r, 0, 0x2fff));
+    }
+    return sb.toString();
+  }
+}
