@@ -85,7 +85,8 @@ public final class MoeLayer implements AutoCloseable {
     Tensor auxLoss = ctx.alloc(1);
     Tensor combined;
     Schedule.Saved saved;
-    try (Tensor slotToken = d.alloc(DType.I32, (long) e * c, 1)) {
+    try (Tensor slotToken = d.alloc(DType.I32, (long) e * c);
+        Tensor slotTokenColumn = Views.reshape(d, slotToken, (long) e * c, 1)) {
       d.moeRoute(s, indices, expertRows, c, slots, slotToken, dropped);
       d.moeGateWeights(s, values, slots, weights);
       d.moeAuxLoss(s, probs, indices, (float) shape.auxLossCoeff(), auxLoss, dProbsAux);
@@ -93,7 +94,7 @@ public final class MoeLayer implements AutoCloseable {
       ctx.label("dispatch-pre");
       try (Tensor gathered = ctx.alloc((long) e * c, m);
           Tensor gathered3 = Views.reshape(d, gathered, e, c, m)) {
-        d.gatherRows(s, x, slotToken, null, 0f, gathered);
+        d.gatherRows(s, x, slotTokenColumn, null, 0f, gathered);
         try (Tensor dispatched = ctx.toWire(s, gathered3)) {
           combined = ctx.allocWire(e, c, m);
           saved = schedule.forward(ctx, params, dispatched, combined);
