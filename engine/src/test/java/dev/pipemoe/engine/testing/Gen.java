@@ -1,10 +1,12 @@
 package dev.pipemoe.engine.testing;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** Small generators for {@link Property}: ranges, choices, optional values, strings. */
+/** Small generators for {@link Property}: ranges, choices, optional values, strings, lists. */
 public final class Gen {
   private Gen() {}
 
@@ -15,6 +17,28 @@ public final class Gen {
 
   public static long longIn(SplittableRandom r, long lo, long hi) {
     return lo + r.nextLong(hi - lo + 1);
+  }
+
+  /**
+   * Any int, every magnitude about equally likely: a uniform int shifted right by 0..31 bits, so
+   * small values, 0 and -1 come up about as often as huge ones of either sign.
+   */
+  public static int anyInt(SplittableRandom r) {
+    return r.nextInt() >> r.nextInt(32);
+  }
+
+  /** Any long, every magnitude about equally likely (as {@link #anyInt}). */
+  public static long anyLong(SplittableRandom r) {
+    return r.nextLong() >> r.nextInt(64);
+  }
+
+  /**
+   * Any finite double: half the time a short decimal in [-1e6, 1e6] (two places), half the time
+   * +-(1..2) * 2^e with e over the whole exponent range, subnormals included.
+   */
+  public static double anyDouble(SplittableRandom r) {
+    return r.nextBoolean() ? Math.round(doubleIn(r, -1e6, 1e6) * 100) / 100.0
+        : (r.nextBoolean() ? -1 : 1) * Math.scalb(1 + r.nextDouble(), intIn(r, -1074, 1023));
   }
 
   public static double doubleIn(SplittableRandom r, double lo, double hi) {
@@ -43,6 +67,17 @@ public final class Gen {
   public static int intWithEdges(SplittableRandom r, int lo, int hi) {
     return chance(r, 0.8) ? intIn(r, lo, hi)
         : oneOf(r, 0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, hi + 1, lo - 1);
+  }
+
+  /** A list of 0..maxSize values of {@code gen}, each size equally likely. */
+  public static <T> List<T> listOf(SplittableRandom r, int maxSize,
+      Function<SplittableRandom, T> gen) {
+    int n = intIn(r, 0, maxSize);
+    List<T> list = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      list.add(gen.apply(r));
+    }
+    return list;
   }
 
   /** A string of printable ASCII (and sometimes other) characters, length 0..maxLength. */
