@@ -216,6 +216,8 @@ public record EngineConfig(
    * @param latencySeconds per-collective start-up latency α of the device
    * @param congestion factor (&ge; 1) by which concurrent transfers on one link slow each other
    * @param sharedLinks whether EP and TP collectives use one link set
+   * @param commRatio R &gt; 0: calibrate so that the serial schedule's communication takes R times
+   *     its computation (engine: {@code Calibration}); 0: emulate the device on this shape
    */
   public record Fabric(
       FabricProfile profile,
@@ -223,14 +225,17 @@ public record EngineConfig(
       double bandwidthBytesPerSecond,
       double latencySeconds,
       double congestion,
-      boolean sharedLinks) {
+      boolean sharedLinks,
+      double commRatio) {
 
     /** The link set EP communicators use; TP uses {@link #tpLinkSet()}. */
-    public static final int EP_LINK_SET = 0;
+    public static final int EP_LINK_SET = dev.pipemoe.engine.moe.RankContext.LINKS_EP;
 
     public Fabric {
       Objects.requireNonNull(profile, "profile");
       require(congestion >= 1 && finite(congestion), "congestion must be >= 1, was %s", congestion);
+      require(commRatio >= 0 && finite(commRatio), "commRatio must be >= 0, was %s", commRatio);
+      require(profile.modelled() || commRatio == 0, "the unmodelled profile has no comm ratio, was %s", commRatio);
       if (profile.modelled()) {
         require(peakFlopsPerSecond > 0 && finite(peakFlopsPerSecond), "peak FLOP/s must be > 0, was %s", peakFlopsPerSecond);
         require(bandwidthBytesPerSecond > 0 && finite(bandwidthBytesPerSecond), "bandwidth must be > 0, was %s", bandwidthBytesPerSecond);
@@ -244,11 +249,11 @@ public record EngineConfig(
     /** A profile's own figures, no overrides. */
     public static Fabric of(FabricProfile profile) {
       return new Fabric(profile, profile.peakFlopsPerSecond(), profile.bandwidthBytesPerSecond(),
-          profile.latencySeconds(), profile.congestion(), profile.sharedLinks());
+          profile.latencySeconds(), profile.congestion(), profile.sharedLinks(), 0);
     }
 
     public int tpLinkSet() {
-      return sharedLinks ? EP_LINK_SET : EP_LINK_SET + 1;
+      return sharedLinks ? EP_LINK_SET : dev.pipemoe.engine.moe.RankContext.LINKS_TP;
     }
 
     /**

@@ -37,7 +37,7 @@ final class Inputs {
   Double learningRate;
 
   FabricProfile profile;
-  Double bandwidth, latency, congestion;
+  Double bandwidth, latency, congestion, commRatio;
   Boolean sharedLinks;
 
   DeviceType deviceType;
@@ -157,6 +157,7 @@ final class Inputs {
     latency = real(LATENCY, 0, true, null);
     congestion = real(CONGESTION, 1, true, null);
     sharedLinks = (Boolean) SHARED_LINKS.get(spec);
+    commRatio = real(COMM_RATIO, 0, false, null);
     deviceType = choice(DEVICE_TYPE, DeviceType.class, Defaults.DEVICE_TYPE, "P-CHOICE");
     devices = integer(DEVICES, 1, null);
   }

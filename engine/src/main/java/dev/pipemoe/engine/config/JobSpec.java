@@ -70,7 +70,13 @@ public record JobSpec(
       Double latencySeconds,
       Double congestion,
       /** Whether EP and TP collectives share one link set (910C-like) or use separate ones. */
-      Boolean sharedLinks) {}
+      Boolean sharedLinks,
+      /**
+       * R: instead of emulating the device on this very shape, calibrate the emulated bandwidth so
+       * that the serial schedule's communication takes R times its computation (a larger job's
+       * balance on a CPU-sized shape); see docs/engine.md.
+       */
+      Double commRatio) {}
 
   public record ResourcesSpec(
       /** {@code cpu} (the native CPU runtime) or an accelerator type such as {@code ascend-910c}. */

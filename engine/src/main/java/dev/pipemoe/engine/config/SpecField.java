@@ -60,6 +60,7 @@ enum SpecField {
   CONGESTION(Section.FABRIC, "congestion", "--fabric-congestion", Double.class, f(FabricSpec::congestion)),
   /** Written as --fabric-shared-links (true) or --fabric-separate-links (false). */
   SHARED_LINKS(Section.FABRIC, "sharedLinks", "--fabric-shared-links", Boolean.class, f(FabricSpec::sharedLinks)),
+  COMM_RATIO(Section.FABRIC, "commRatio", "--fabric-comm-ratio", Double.class, f(FabricSpec::commRatio)),
 
   /** extension, as is --devices */
   DEVICE_TYPE(Section.RESOURCES, "deviceType", "--device-type", String.class, r(ResourcesSpec::deviceType)),

@@ -50,7 +50,8 @@ final class SpecValues {
         section(v, SpecField.Section.TRAINING, () -> new TrainingSpec(
             integer(v, STEPS), integer(v, WARMUP_STEPS), (Long) v.get(SEED), dbl(v, LEARNING_RATE))),
         section(v, SpecField.Section.FABRIC, () -> new FabricSpec(
-            str(v, PROFILE), dbl(v, BANDWIDTH), dbl(v, LATENCY), dbl(v, CONGESTION), bool(v, SHARED_LINKS))),
+            str(v, PROFILE), dbl(v, BANDWIDTH), dbl(v, LATENCY), dbl(v, CONGESTION), bool(v, SHARED_LINKS),
+            dbl(v, COMM_RATIO))),
         section(v, SpecField.Section.RESOURCES, () -> new ResourcesSpec(str(v, DEVICE_TYPE), integer(v, DEVICES))),
         section(v, SpecField.Section.MINDSPEED, () -> new MindSpeedSpec(
             bool(v, ENABLE_ZERO3), bool(v, USE_ASCEND_MC2), bool(v, REUSE_FP32_PARAM),

@@ -72,7 +72,7 @@ public final class Validator {
       return null;
     }
     if (!profile.modelled()) {
-      for (SpecField override : new SpecField[] {BANDWIDTH, LATENCY, CONGESTION, SHARED_LINKS}) {
+      for (SpecField override : new SpecField[] {BANDWIDTH, LATENCY, CONGESTION, SHARED_LINKS, COMM_RATIO}) {
         if (in.given(override)) {
           f.error(override, "P-FABRIC", Inputs.describe(override) + " = " + in.raw(override) + " overrides a link"
               + " model, but fabric.profile unmodelled has none; choose a device profile such as ascend-910c");
@@ -81,20 +81,24 @@ public final class Validator {
       f.note("fabric unmodelled: collectives cost only their real copy time");
       return Fabric.of(profile);
     }
-    if (!f.valid(BANDWIDTH, LATENCY, CONGESTION)) {
+    if (!f.valid(BANDWIDTH, LATENCY, CONGESTION, COMM_RATIO)) {
       return null;
     }
     Fabric fabric = new Fabric(profile, profile.peakFlopsPerSecond(),
         in.bandwidth != null ? in.bandwidth : profile.bandwidthBytesPerSecond(),
         in.latency != null ? in.latency : profile.latencySeconds(),
         in.congestion != null ? in.congestion : profile.congestion(),
-        in.sharedLinks != null ? in.sharedLinks : profile.sharedLinks());
+        in.sharedLinks != null ? in.sharedLinks : profile.sharedLinks(),
+        in.commRatio != null ? in.commRatio : 0);
     boolean overridden = in.given(BANDWIDTH) || in.given(LATENCY) || in.given(CONGESTION) || in.given(SHARED_LINKS);
     f.note("fabric " + profile.jsonName() + " in device terms (" + (overridden ? "profile with overrides" : "profile")
         + "): peak " + decimal(profile.peakTflops()) + " TFLOPS, " + decimal(fabric.bandwidthBytesPerSecond() / 1e9)
         + " GB/s, latency " + decimal(fabric.latencySeconds() * 1e6) + " us, congestion " + decimal(fabric.congestion())
         + ", " + (fabric.sharedLinks() ? "EP and TP share links" : "EP and TP on separate links")
-        + "; the engine scales these to the CPU by its measured GEMM rate");
+        + (fabric.commRatio() > 0
+            ? "; the engine sets the emulated bandwidth so that communication takes " + decimal(fabric.commRatio())
+                + " x computation in the serial schedule (latency keeps the profile's share)"
+            : "; the engine scales these to the CPU by its measured GEMM rate"));
     return fabric;
   }
 

@@ -44,6 +44,7 @@ class MindSpeedArgsTest {
         Arguments.of("--fabric-bandwidth", "2e11", BANDWIDTH, 2e11),
         Arguments.of("--fabric-latency", "1.5e-5", LATENCY, 1.5e-5),
         Arguments.of("--fabric-congestion", "1.5", CONGESTION, 1.5),
+        Arguments.of("--fabric-comm-ratio", "0.8", COMM_RATIO, 0.8),
         Arguments.of("--device-type", "ascend-910c", DEVICE_TYPE, "ascend-910c"),
         Arguments.of("--devices", "16", DEVICES, 16),
         Arguments.of("--recompute-granularity", "full", RECOMPUTE_GRANULARITY, "full"),

@@ -170,6 +170,14 @@ class ValidatorEffectiveTest {
   }
 
   @Test
+  void commRatioSwitchesCalibrationToTheRatioMode() {
+    Validation v = Validator.validate(spec(COMM_RATIO, 1.0));
+    assertThat(v.effective().fabric().commRatio()).isEqualTo(1.0);
+    assertThat(v.notes()).anyMatch(n -> n.contains("communication takes 1 x computation"));
+    assertThat(Validator.validate(spec()).effective().fabric().commRatio()).isZero();
+  }
+
+  @Test
   void bf16IsTheOtherDtype() {
     assertThat(Validator.validate(spec(DTYPE, "bf16")).orThrow().model().dtype()).isEqualTo(DType.BF16);
   }

@@ -122,6 +122,7 @@ class ValidatorRulesTest {
     only(spec(LEARNING_RATE, 0.0), "P-RANGE", Severity.ERROR, LEARNING_RATE, "was 0.0");
     only(spec(STEPS, 5, WARMUP_STEPS, 5), "P-RANGE", Severity.ERROR, WARMUP_STEPS, "< steps 5", "was 5");
     only(spec(CONGESTION, 0.5), "P-RANGE", Severity.ERROR, CONGESTION, ">= 1.0", "was 0.5");
+    only(spec(COMM_RATIO, 0.0), "P-RANGE", Severity.ERROR, COMM_RATIO, "> 0.0", "was 0.0");
   }
 
   @Test
@@ -218,6 +219,8 @@ class ValidatorRulesTest {
   @Test
   void theUnmodelledFabricTakesNoOverrides() {
     only(spec(PROFILE, "unmodelled", BANDWIDTH, 1e9), "P-FABRIC", Severity.ERROR, BANDWIDTH, "1.0E9",
+        "unmodelled has none");
+    only(spec(PROFILE, "unmodelled", COMM_RATIO, 1.0), "P-FABRIC", Severity.ERROR, COMM_RATIO,
         "unmodelled has none");
   }
 

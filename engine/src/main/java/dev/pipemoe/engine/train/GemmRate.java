@@ -1,0 +1,81 @@
+package dev.pipemoe.engine.train;
+
+import dev.pipemoe.engine.device.DType;
+import dev.pipemoe.engine.device.Device;
+import dev.pipemoe.engine.device.Distribution;
+import dev.pipemoe.engine.device.Fabric;
+import dev.pipemoe.engine.device.OpRecord;
+import dev.pipemoe.engine.device.Stream;
+import dev.pipemoe.engine.device.Tensor;
+import dev.pipemoe.engine.moe.LayerShape;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The GEMM rate the engine really gets: every rank at once runs the expert's first GEMM (all of a
+ * local expert's gathered rows against its W1 shard), timed on the device's own timeline. Ranks
+ * share the CPU's cores, so this is the per-rank rate of a loaded machine, the one training sees.
+ */
+public final class GemmRate {
+  private static final int WARMUP = 1;
+  private static final int REPEATS = 4;
+
+  private GemmRate() {}
+
+  /** FLOP/s per rank, averaged over ranks. */
+  public static double measure(Fabric fabric, LayerShape shape) {
+    long rows = shape.gatheredRows(shape.capacity());
+    long m = shape.hidden();
+    long n = shape.ffnShard();
+    double flops = 2.0 * rows * m * n;
+    ConcurrentLinkedQueue<Double> rates = new ConcurrentLinkedQueue<>();
+    Thread[] threads = new Thread[fabric.worldSize()];
+    RuntimeException[] failure = new RuntimeException[1];
+    for (int r = 0; r < threads.length; r++) {
+      Device d = fabric.device(r);
+      threads[r] = Thread.ofPlatform().name("gemm-rate-" + r).start(() -> {
+        try {
+          rates.add(flops / meanGemmNanos(d, rows, m, n) * 1e9);
+        } catch (RuntimeException e) {
+          failure[0] = e;
+        }
+      });
+    }
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while measuring the GEMM rate", e);
+      }
+    }
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    return rates.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+  }
+
+  private static double meanGemmNanos(Device d, long rows, long m, long n) {
+    Stream s = d.computeStream();
+    try (Tensor x = d.alloc(DType.F32, rows, m);
+        Tensor w = d.alloc(DType.F32, n, m);
+        Tensor out = d.alloc(DType.F32, rows, n)) {
+      d.random(s, x, 1, Distribution.NORMAL, 0f, 1f);
+      d.random(s, w, 2, Distribution.NORMAL, 0f, 1f);
+      for (int i = 0; i < WARMUP; i++) {
+        d.gemm(s, false, true, 1f, x, w, 0f, out);
+      }
+      d.synchronize();
+      d.drainTimeline();
+      d.label("gemm-rate");
+      for (int i = 0; i < REPEATS; i++) {
+        d.gemm(s, false, true, 1f, x, w, 0f, out);
+      }
+      d.synchronize();
+      d.label(null);
+      List<OpRecord> records = d.drainTimeline();
+      return records.stream().filter(r -> r.op().equals("gemm"))
+          .mapToLong(OpRecord::durationNanos).average().orElseThrow();
+    }
+  }
+}
