@@ -1,0 +1,198 @@
+package dev.pipemoe.worker.bench;
+
+import dev.pipemoe.engine.config.EngineConfig;
+import dev.pipemoe.engine.config.JobSpec;
+import dev.pipemoe.engine.config.MindSpeedArgs;
+import dev.pipemoe.engine.config.Validation;
+import dev.pipemoe.engine.config.Validator;
+import dev.pipemoe.engine.config.Violation;
+import dev.pipemoe.engine.device.Fabric;
+import dev.pipemoe.engine.device.LinkModel;
+import dev.pipemoe.engine.metrics.ChromeTrace;
+import dev.pipemoe.engine.metrics.Flops;
+import dev.pipemoe.engine.train.JobRunner;
+import dev.pipemoe.engine.train.Probe;
+import dev.pipemoe.engine.train.Trainer;
+import dev.pipemoe.engine.train.TrainingPlan;
+import dev.pipemoe.nativebridge.NativeFabric;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code bench [MindSpeed-style flags] [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]}:
+ * runs the engine on this machine's native runtime without a service and prints a table of
+ * TFLOPs per device, the speed-up over serial and how much communication stayed exposed.
+ *
+ * <p>All rows share one calibration (the GEMM rate is measured once), so they differ only by their
+ * schedule. {@code --grid} runs serial and every pipe-experts combination of multi-stream x N in
+ * {1, 2, 4} for both families, skipping what validation forbids or switches off.
+ */
+public final class BenchCommand {
+  private BenchCommand() {}
+
+  /** Parsed command line. */
+  record Options(String jobArgs, Integer steps, boolean grid, boolean verify, Path json,
+      Path traceDir) {}
+
+  public static int run(String[] argv, PrintStream out, PrintStream err) {
+    Options o;
+    try {
+      o = options(argv);
+    } catch (IllegalArgumentException e) {
+      err.println("bench: " + e.getMessage());
+      err.println("usage: bench [MindSpeed-style flags] [--steps K] [--grid] [--verify]"
+          + " [--json FILE] [--trace DIR]");
+      return 2;
+    }
+    MindSpeedArgs.Parsed parsed = MindSpeedArgs.read(o.jobArgs());
+    if (!parsed.errors().isEmpty()) {
+      parsed.errors().forEach(v -> err.println("error: " + describe(v)));
+      return 2;
+    }
+    JobSpec spec = o.steps() == null ? parsed.spec() : Variants.withSteps(parsed.spec(), o.steps());
+    Validation base = Validator.validate(spec);
+    parsed.warnings().forEach(v -> err.println("warning: " + describe(v)));
+    base.warnings().forEach(v -> err.println("warning: " + describe(v)));
+    if (!base.ok()) {
+      base.errors().forEach(v -> err.println("error: " + describe(v)));
+      return 2;
+    }
+    List<Variants.Variant> variants = o.grid() ? Variants.grid(spec)
+        : Variants.single(spec, base.effective());
+    try {
+      List<BenchRow> rows = bench(base.effective(), variants, o, out, err);
+      out.println(BenchTable.text(rows));
+      if (o.json() != null) {
+        Files.writeString(o.json(), BenchTable.json(rows));
+        err.println("wrote " + o.json());
+      }
+      return 0;
+    } catch (IOException e) {
+      err.println("bench: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static List<BenchRow> bench(EngineConfig first, List<Variants.Variant> variants,
+      Options o, PrintStream out, PrintStream err) throws IOException {
+    Fabric.Factory fabrics = NativeFabric::open;
+    JobRunner.Prepared calibration = JobRunner.prepare(first, fabrics);
+    out.println(header(first, calibration));
+    List<Probe> serialProbe = null;
+    List<BenchRow> rows = new ArrayList<>();
+    BenchRow serial = null;
+    for (int i = 0; i < variants.size(); i++) {
+      Variants.Variant v = variants.get(i);
+      TrainingPlan plan = JobRunner.plan(v.config());
+      Progress progress = new Progress(err, i + 1, variants.size(), v.name(), plan.steps());
+      StepStats stats = new StepStats(plan.warmupSteps());
+      try (Fabric fabric = fabrics.open(plan.shape().worldSize(), calibration.linkModel())) {
+        Trainer.train(fabric, plan, s -> {
+          stats.add(s);
+          progress.onStep(s);
+        }, () -> false);
+      }
+      progress.done();
+      Double error = null;
+      if (o.verify() && !v.isSerial()) {
+        if (serialProbe == null) {
+          serialProbe = probe(fabrics, JobRunner.plan(variants.get(0).config()));
+        }
+        error = Verify.maxRelativeError(serialProbe, probe(fabrics, plan));
+      }
+      BenchRow row = BenchTable.row(v, stats, Flops.perRankStep(plan.shape(), plan.layers()),
+          serial, error);
+      if (v.isSerial()) {
+        serial = row;
+      }
+      rows.add(row);
+      if (o.traceDir() != null) {
+        Files.createDirectories(o.traceDir());
+        Path file = o.traceDir().resolve(v.fileName() + ".trace.json");
+        var timelines = stats.lastTimelines();
+        long origin = timelines.values().stream().flatMap(List::stream)
+            .mapToLong(r -> r.startNanos()).min().orElse(0);
+        Files.writeString(file, ChromeTrace.json(timelines, origin));
+      }
+    }
+    return rows;
+  }
+
+  private static List<Probe> probe(Fabric.Factory fabrics, TrainingPlan plan) {
+    try (Fabric fabric = fabrics.open(plan.shape().worldSize(), LinkModel.unmodelled())) {
+      return Trainer.probe(fabric, plan);
+    }
+  }
+
+  private static String header(EngineConfig c, JobRunner.Prepared p) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("shape: S=%d tokens/rank, M=%d, F=%d, E=%d, top-%d, C=%d, %s, %s,"
+            + " %d layer(s); TP=%d DP=%d EP=%d%s; %d ranks%n",
+        c.tokensPerRank(), c.model().hiddenSize(), c.model().ffnHiddenSize(),
+        c.model().numExperts(), c.model().topK(), c.capacity(),
+        c.model().swiglu() ? "SwiGLU" : "GELU", c.model().dtype(), c.model().numLayers(),
+        c.parallel().tensor(), c.parallel().data(), c.parallel().expert(),
+        c.parallel().sequenceParallel() ? " SP" : "", c.worldSize()));
+    sb.append(String.format("calibration: %.1f GFLOP/s per rank in the expert GEMM; fabric %s",
+        p.gemmFlopsPerSecond() / 1e9, c.fabric().profile().jsonName()));
+    if (c.fabric().commRatio() > 0) {
+      sb.append(String.format(" at comm ratio %.2f", c.fabric().commRatio()));
+    }
+    LinkModel lm = p.linkModel();
+    for (LinkModel.Link l : lm.links()) {
+      sb.append(String.format("; link %d: %.2f MB/s, latency %.3f ms", l.id(),
+          l.bandwidthBytesPerSecond() / 1e6, l.latencySeconds() * 1e3));
+    }
+    if (!lm.links().isEmpty()) {
+      sb.append(String.format("; congestion %.2f", lm.congestion()));
+    }
+    return sb.toString();
+  }
+
+  static Options options(String[] argv) {
+    List<String> job = new ArrayList<>();
+    Integer steps = null;
+    boolean grid = false;
+    boolean verify = false;
+    Path json = null;
+    Path trace = null;
+    for (int i = 0; i < argv.length; i++) {
+      switch (argv[i]) {
+        case "--grid" -> grid = true;
+        case "--verify" -> verify = true;
+        case "--steps" -> steps = positive("--steps", value(argv, ++i, "--steps"));
+        case "--json" -> json = Path.of(value(argv, ++i, "--json"));
+        case "--trace" -> trace = Path.of(value(argv, ++i, "--trace"));
+        default -> job.add(argv[i]);
+      }
+    }
+    return new Options(String.join(" ", job), steps, grid, verify, json, trace);
+  }
+
+  private static String value(String[] argv, int i, String flag) {
+    if (i >= argv.length) {
+      throw new IllegalArgumentException(flag + " needs a value");
+    }
+    return argv[i];
+  }
+
+  private static int positive(String flag, String text) {
+    try {
+      int n = Integer.parseInt(text);
+      if (n < 1) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a positive integer, was " + text);
+    }
+  }
+
+  static String describe(Violation v) {
+    return v.rule() + " " + (v.flag() != null ? v.flag() : v.pointer()) + ": " + v.message();
+  }
+}

@@ -1,0 +1,18 @@
+package dev.pipemoe.worker.bench;
+
+/**
+ * One line of the bench table (docs/benchmarks.md explains each column).
+ *
+ * @param tflops mean model TFLOP/s per device over the measured steps (Megatron's MoE term)
+ * @param hardwareTflops the same with capacity padding, router and combine counted
+ * @param improvementPercent step-time speed-up over serial: t_serial / t - 1, in per cent
+ * @param exposedCommPercent share of the step in which the compute stream was idle
+ * @param hiddenShare the saving over serial as a share of the ideal saving, serial's step minus
+ *     max(its compute, its communication) (reference/engine.md §6.2); null for serial
+ * @param maxRelError with --verify: the largest max-norm relative error against serial over the
+ *     output, input gradient and every weight gradient of every rank; null otherwise
+ */
+record BenchRow(String config, String family, boolean multiStream, int multiData, int steps,
+    double stepMillis, double computeMillis, double epMillis, double tpMillis, double tflops,
+    double hardwareTflops, Double improvementPercent, double exposedCommPercent,
+    Double hiddenShare, double loss, Double maxRelError) {}

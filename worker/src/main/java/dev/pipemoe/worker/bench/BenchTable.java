@@ -1,0 +1,87 @@
+package dev.pipemoe.worker.bench;
+
+import dev.pipemoe.engine.metrics.Flops;
+import java.util.List;
+import java.util.Locale;
+
+/** Rows from a run's steps; the table and the JSON the bench prints. */
+final class BenchTable {
+  private BenchTable() {}
+
+  static BenchRow row(Variants.Variant v, StepStats stats, Flops flops, BenchRow serial,
+      Double maxRelError) {
+    List<StepStats.JobStep> steps = stats.measured();
+    double step = mean(steps, s -> s.stepNanos()) / 1e6;
+    double compute = mean(steps, StepStats.JobStep::computeBusyNanos) / 1e6;
+    double ep = mean(steps, StepStats.JobStep::epBusyNanos) / 1e6;
+    double tp = mean(steps, StepStats.JobStep::tpBusyNanos) / 1e6;
+    double exposed = mean(steps, StepStats.JobStep::exposedNanos) / 1e6;
+    long nanos = (long) (step * 1e6);
+    Double improvement = null;
+    Double hidden = null;
+    if (serial != null) {
+      improvement = 100 * (serial.stepMillis() / step - 1);
+      double ideal = serial.stepMillis()
+          - Math.max(serial.computeMillis(), serial.epMillis() + serial.tpMillis());
+      hidden = ideal > 0 ? (serial.stepMillis() - step) / ideal : null;
+    }
+    var pe = v.config().pipeExperts();
+    return new BenchRow(v.name(), v.isSerial() ? "serial" : pe.family().jsonName(),
+        pe.multiStream(), pe.multiData(), steps.size(), step, compute, ep, tp,
+        Flops.tflops(flops.model(), nanos), Flops.tflops(flops.hardware(), nanos), improvement,
+        100 * exposed / step, hidden, steps.get(steps.size() - 1).loss(), maxRelError);
+  }
+
+  private interface Field {
+    double of(StepStats.JobStep s);
+  }
+
+  private static double mean(List<StepStats.JobStep> steps, Field f) {
+    return steps.stream().mapToDouble(f::of).average().orElseThrow();
+  }
+
+  static String text(List<BenchRow> rows) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT,
+        "| %-26s | %9s | %11s | %9s | %9s | %9s | %11s | %9s | %10s |%n", "config",
+        "step ms", "TFLOPs/dev", "vs serial", "exposed", "hidden", "compute ms", "comm ms",
+        "max rel err"));
+    sb.append("|----------------------------|-----------|-------------|-----------|-----------"
+        + "|-----------|-------------|-----------|------------|\n");
+    for (BenchRow r : rows) {
+      sb.append(String.format(Locale.ROOT,
+          "| %-26s | %9.1f | %11.4g | %9s | %8.1f%% | %9s | %11.1f | %9.1f | %10s |%n",
+          r.config(), r.stepMillis(), r.tflops(),
+          r.improvementPercent() == null ? "-"
+              : String.format(Locale.ROOT, "%+.1f%%", r.improvementPercent()),
+          r.exposedCommPercent(),
+          r.hiddenShare() == null ? "-" : String.format(Locale.ROOT, "%.0f%%",
+              100 * r.hiddenShare()),
+          r.computeMillis(), r.epMillis() + r.tpMillis(),
+          r.maxRelError() == null ? "-" : String.format(Locale.ROOT, "%.1e", r.maxRelError())));
+    }
+    return sb.toString();
+  }
+
+  static String json(List<BenchRow> rows) {
+    StringBuilder sb = new StringBuilder("[\n");
+    for (int i = 0; i < rows.size(); i++) {
+      BenchRow r = rows.get(i);
+      sb.append(String.format(Locale.ROOT, "  {\"config\": \"%s\", \"family\": \"%s\","
+              + " \"multiStream\": %s, \"multiData\": %d, \"steps\": %d, \"stepMillis\": %.4f,"
+              + " \"computeBusyMillis\": %.4f, \"epBusyMillis\": %.4f, \"tpBusyMillis\": %.4f,"
+              + " \"tflopsPerDevice\": %.9f, \"hardwareTflopsPerDevice\": %.9f,"
+              + " \"improvementPercent\": %s, \"exposedCommPercent\": %.4f,"
+              + " \"hiddenShare\": %s, \"loss\": %.8g, \"maxRelError\": %s}%s%n",
+          r.config(), r.family(), r.multiStream(), r.multiData(), r.steps(), r.stepMillis(),
+          r.computeMillis(), r.epMillis(), r.tpMillis(), r.tflops(), r.hardwareTflops(),
+          num(r.improvementPercent()), r.exposedCommPercent(), num(r.hiddenShare()), r.loss(),
+          num(r.maxRelError()), i < rows.size() - 1 ? "," : ""));
+    }
+    return sb.append("]\n").toString();
+  }
+
+  private static String num(Double d) {
+    return d == null || d.isNaN() || d.isInfinite() ? "null" : String.format(Locale.ROOT, "%.6g", d);
+  }
+}

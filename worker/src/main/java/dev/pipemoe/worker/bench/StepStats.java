@@ -1,0 +1,59 @@
+package dev.pipemoe.worker.bench;
+
+import dev.pipemoe.engine.device.OpRecord;
+import dev.pipemoe.engine.train.RankStep;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A run's steps, aggregated over ranks: a step lasts as long as its slowest rank; busy times are
+ * the ranks' mean. Warm-up steps are kept out of the averages.
+ */
+final class StepStats {
+  private final int warmup;
+  private final TreeMap<Integer, List<RankStep>> byStep = new TreeMap<>();
+
+  StepStats(int warmup) {
+    this.warmup = warmup;
+  }
+
+  synchronized void add(RankStep s) {
+    byStep.computeIfAbsent(s.step(), k -> new ArrayList<>()).add(s);
+  }
+
+  /** One step of the job. */
+  record JobStep(int step, long stepNanos, double computeBusyNanos, double epBusyNanos,
+      double tpBusyNanos, double exposedNanos, double loss, long dropped) {}
+
+  synchronized List<JobStep> steps() {
+    List<JobStep> out = new ArrayList<>();
+    for (var e : byStep.entrySet()) {
+      List<RankStep> ranks = e.getValue();
+      out.add(new JobStep(e.getKey(),
+          ranks.stream().mapToLong(r -> r.times().stepNanos()).max().orElseThrow(),
+          ranks.stream().mapToLong(r -> r.times().computeBusyNanos()).average().orElseThrow(),
+          ranks.stream().mapToLong(r -> r.times().epBusyNanos()).average().orElseThrow(),
+          ranks.stream().mapToLong(r -> r.times().tpBusyNanos()).average().orElseThrow(),
+          ranks.stream().mapToLong(r -> r.times().exposedCommNanos()).average().orElseThrow(),
+          ranks.stream().mapToDouble(RankStep::loss).average().orElseThrow(),
+          ranks.stream().mapToLong(RankStep::droppedChoices).sum()));
+    }
+    return out;
+  }
+
+  /** The measured steps (after warm-up). */
+  List<JobStep> measured() {
+    return steps().stream().filter(s -> s.step() >= warmup).toList();
+  }
+
+  /** Every rank's timeline of the last step. */
+  synchronized Map<Integer, List<OpRecord>> lastTimelines() {
+    Map<Integer, List<OpRecord>> t = new TreeMap<>();
+    for (RankStep r : byStep.get(byStep.lastKey())) {
+      t.put(r.rank(), r.timeline());
+    }
+    return t;
+  }
+}
