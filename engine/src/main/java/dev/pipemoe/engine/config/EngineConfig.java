@@ -207,9 +207,9 @@ public record EngineConfig(
 
   /**
    * The emulated interconnect in <em>device</em> terms: the profile's figures, each replaced by the
-   * spec's override where one was given. Nothing here is in CPU terms yet; {@link #linkModel}
-   * scales it to the CPU once the engine has measured its GEMM rate. The unmodelled profile has
-   * zero figures and gives {@link LinkModel#unmodelled()}.
+   * spec's override where one was given. Nothing here is in CPU terms yet: the engine's {@code
+   * Calibration} scales it to the CPU once it has measured the job's GEMM rate. The unmodelled
+   * profile has zero figures and gives {@link LinkModel#unmodelled()}.
    *
    * @param peakFlopsPerSecond the device's dense peak the calibration divides by
    * @param bandwidthBytesPerSecond per-rank collective bandwidth of the device
@@ -254,26 +254,6 @@ public record EngineConfig(
 
     public int tpLinkSet() {
       return sharedLinks ? EP_LINK_SET : dev.pipemoe.engine.moe.RankContext.LINKS_TP;
-    }
-
-    /**
-     * The link model that gives a CPU sustaining {@code gemmFlopsPerSecond} in the engine's GEMMs
-     * the device's compute-to-communication ratio (hardware.md, "Calibrating a CPU emulation"):
-     * every time dilates by D = peak / G, so bandwidth becomes B/D and latency α·D. The caller
-     * chooses the basis of G (measured, i.e. achieved) against a peak figure; see docs/config.md.
-     */
-    public LinkModel linkModel(double gemmFlopsPerSecond) {
-      require(gemmFlopsPerSecond > 0 && finite(gemmFlopsPerSecond), "GEMM rate must be > 0, was %s", gemmFlopsPerSecond);
-      if (!profile.modelled()) {
-        return LinkModel.unmodelled();
-      }
-      double dilation = peakFlopsPerSecond / gemmFlopsPerSecond;
-      double bandwidth = bandwidthBytesPerSecond / dilation;
-      double latency = latencySeconds * dilation;
-      List<LinkModel.Link> links = sharedLinks
-          ? List.of(new LinkModel.Link(EP_LINK_SET, bandwidth, latency))
-          : List.of(new LinkModel.Link(EP_LINK_SET, bandwidth, latency), new LinkModel.Link(tpLinkSet(), bandwidth, latency));
-      return new LinkModel(congestion, links);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.pipemoe.engine.train;
 
 import dev.pipemoe.engine.config.EngineConfig;
+import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.LinkModel;
 import dev.pipemoe.engine.metrics.CommVolume;
 import dev.pipemoe.engine.metrics.Flops;
@@ -8,20 +9,25 @@ import dev.pipemoe.engine.moe.LayerShape;
 import java.util.List;
 
 /**
- * The emulated fabric for a job on this CPU, in one of two modes (docs/engine.md, "Calibration"):
+ * The emulated fabric for a job on this CPU (docs/engine.md, "Calibration").
  *
- * <ul>
- *   <li><b>Device</b> (default): the device runs this very shape. Every time dilates by D = (eta x
- *       peak) / G, G the measured per-rank GEMM rate and eta the share of peak the device's expert
- *       GEMMs reach; bandwidth becomes B/D and latency alpha x D (hardware.md, "Calibrating a CPU
- *       emulation", achieved basis on both sides). Small shapes are then communication- and
- *       latency-bound, as they would be on the device.
- *   <li><b>Comm ratio R</b>: a larger job's balance on a CPU-sized shape. The bandwidth makes the
- *       serial schedule's transfers last R x its computation (hardware FLOPs / G); the latency keeps
- *       the device's latency-bandwidth product relative to a production layer's message: each
- *       collective's alpha is {@code alpha_dev * B_dev / REFERENCE_MESSAGE_BYTES} of the mean
- *       serial transfer.
- * </ul>
+ * <p>A CPU cannot run a production-size MoE layer, and a CPU-size layer on the real device would
+ * be all latency. So we keep the <em>proportions</em> of a production layer on the device: the
+ * reference layer has the job's own layout (TP, EP, SP, experts, top-k, GELU/SwiGLU) at production
+ * size ({@value #REFERENCE_HIDDEN} hidden, {@value #REFERENCE_FFN} ffn, {@value #REFERENCE_TOKENS}
+ * tokens per rank, bf16). On the device it computes for T_dev = hardware FLOPs / (eta x peak) and
+ * transfers for bytes / B_dev. On the CPU the job computes for T_cpu = its hardware FLOPs / G (G:
+ * the measured rate of its expert GEMM). Then:
+ *
+ * <pre>
+ *   R        = transfers / compute of the reference on the device   (or fabric.commRatio if given)
+ *   B_emu    = job bytes / (R x T_cpu)       so the serial schedule transfers for R x its compute
+ *   alpha_emu = alpha_dev x T_cpu / T_dev    every collective's latency, dilated like compute
+ * </pre>
+ *
+ * Collective counts depend only on the layout, so the reference and the job have the same number
+ * and the latency keeps its share of the step too (hardware.md, "Calibrating a CPU emulation",
+ * applied to the reference layer).
  */
 public final class Calibration {
   /**
@@ -29,37 +35,50 @@ public final class Calibration {
    * is our estimate for bf16 expert GEMMs.
    */
   public static final double DEVICE_GEMM_EFFICIENCY = 0.75;
-
-  /**
-   * Bytes per rank of one dispatch all-to-all of a production MoE layer: E = 8, top-2, f = 1,
-   * 4,096 tokens per rank, hidden 4,096, bf16, EP = 8 gives (7/8) x 8 x 1,024 x 4,096 x 2.
-   */
-  public static final double REFERENCE_MESSAGE_BYTES = 7.0 / 8 * 8 * 1024 * 4096 * 2;
+  /** A production MoE layer (Mixtral-8x7B's expert size). */
+  public static final int REFERENCE_HIDDEN = 4096;
+  public static final int REFERENCE_FFN = 14336;
+  public static final int REFERENCE_TOKENS = 4096;
 
   private Calibration() {}
 
-  /** The link model for {@code fabric} given the measured per-rank GEMM rate. */
-  public static LinkModel linkModel(EngineConfig.Fabric fabric, LayerShape shape, int layers,
-      double gemmFlopsPerSecond) {
-    if (!fabric.profile().modelled()) {
-      return LinkModel.unmodelled();
+  /**
+   * @param commRatio R, transfer time over compute time of the serial schedule
+   * @param dilation T_cpu / T_dev: how much longer everything takes here than on the device
+   */
+  public record Result(LinkModel linkModel, double commRatio, double dilation) {}
+
+  /** {@code expertGemmFlopsPerSecond}: the job's expert GEMM rate per rank, measured here. */
+  public static Result calibrate(EngineConfig.Fabric fabric, LayerShape job,
+      double expertGemmFlopsPerSecond) {
+    CommVolume jobVolume = CommVolume.serialStep(job, 1);
+    if (!fabric.profile().modelled() || jobVolume.collectives() == 0) {
+      return new Result(LinkModel.unmodelled(), 0, 1); // nothing to model, or nothing crosses
     }
-    if (fabric.commRatio() <= 0) {
-      return fabric.linkModel(gemmFlopsPerSecond / DEVICE_GEMM_EFFICIENCY);
-    }
-    CommVolume volume = CommVolume.serialStep(shape, layers);
-    double computeSeconds = Flops.perRankStep(shape, layers).hardware() / gemmFlopsPerSecond;
-    if (volume.collectives() == 0) {
-      return LinkModel.unmodelled(); // nothing crosses a link: EP = TP = 1
-    }
-    double bandwidth = volume.bytes() / (fabric.commRatio() * computeSeconds);
-    double latencyShare = fabric.latencySeconds() * fabric.bandwidthBytesPerSecond()
-        / REFERENCE_MESSAGE_BYTES;
-    double latency = latencyShare * volume.bytes() / volume.collectives() / bandwidth;
+    LayerShape ref = reference(job);
+    double deviceCompute = Flops.perRankStep(ref, 1).hardware()
+        / (DEVICE_GEMM_EFFICIENCY * fabric.peakFlopsPerSecond());
+    double deviceTransfer = CommVolume.serialStep(ref, 1).bytes()
+        / fabric.bandwidthBytesPerSecond();
+    double cpuCompute = Flops.perRankStep(job, 1).hardware() / expertGemmFlopsPerSecond;
+    double ratio = fabric.commRatio() > 0 ? fabric.commRatio() : deviceTransfer / deviceCompute;
+    double dilation = cpuCompute / deviceCompute;
+    double bandwidth = jobVolume.bytes() / (ratio * cpuCompute);
+    double latency = fabric.latencySeconds() * dilation;
     List<LinkModel.Link> links = fabric.sharedLinks()
         ? List.of(new LinkModel.Link(EngineConfig.Fabric.EP_LINK_SET, bandwidth, latency))
         : List.of(new LinkModel.Link(EngineConfig.Fabric.EP_LINK_SET, bandwidth, latency),
             new LinkModel.Link(fabric.tpLinkSet(), bandwidth, latency));
-    return new LinkModel(fabric.congestion(), links);
+    return new Result(new LinkModel(fabric.congestion(), links), ratio, dilation);
+  }
+
+  /** The job's layout at production size; capacity scales with the tokens. */
+  static LayerShape reference(LayerShape job) {
+    int ffn = REFERENCE_FFN / job.tensor() * job.tensor();
+    int capacity = (int) Math.min(REFERENCE_TOKENS,
+        Math.ceil((double) job.capacity() * REFERENCE_TOKENS / job.tokens()));
+    return new LayerShape(REFERENCE_TOKENS, REFERENCE_HIDDEN, ffn, job.experts(), job.topK(),
+        capacity, job.tensor(), job.data(), job.expert(), job.sequenceParallel(), job.swiglu(),
+        DType.BF16, job.auxLossCoeff());
   }
 }

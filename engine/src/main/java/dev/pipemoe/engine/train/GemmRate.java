@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The GEMM rate the engine really gets: every rank at once runs the expert's first GEMM (all of a
- * local expert's gathered rows against its W1 shard), timed on the device's own timeline. Ranks
- * share the CPU's cores, so this is the per-rank rate of a loaded machine, the one training sees.
+ * GEMM rates measured on the device's own timeline while every rank runs the same GEMM at once:
+ * ranks share the CPU's cores, so this is the per-rank rate of a loaded machine, the one training
+ * sees; {@link #expert} measures the job's own expert GEMM (all of a local expert's gathered rows
+ * against its W1 shard).
  */
 public final class GemmRate {
   private static final int WARMUP = 1;
@@ -22,11 +23,14 @@ public final class GemmRate {
 
   private GemmRate() {}
 
-  /** FLOP/s per rank, averaged over ranks. */
-  public static double measure(Fabric fabric, LayerShape shape) {
-    long rows = shape.gatheredRows(shape.capacity());
-    long m = shape.hidden();
-    long n = shape.ffnShard();
+  /** The per-rank rate of the job's first expert GEMM, FLOP/s. */
+  public static double expert(Fabric fabric, LayerShape shape) {
+    return measure(fabric, shape.gatheredRows(shape.capacity()), shape.hidden(),
+        shape.ffnShard());
+  }
+
+  /** FLOP/s per rank of [rows, m] x [m, n], averaged over ranks. */
+  static double measure(Fabric fabric, long rows, long m, long n) {
     double flops = 2.0 * rows * m * n;
     ConcurrentLinkedQueue<Double> rates = new ConcurrentLinkedQueue<>();
     Thread[] threads = new Thread[fabric.worldSize()];

@@ -22,7 +22,12 @@ public final class JobRunner {
   private JobRunner() {}
 
   /** What a run will do, known before it starts. */
-  public record Prepared(TrainingPlan plan, LinkModel linkModel, double gemmFlopsPerSecond) {}
+  public record Prepared(TrainingPlan plan, Calibration.Result calibration,
+      double gemmFlopsPerSecond) {
+    public LinkModel linkModel() {
+      return calibration.linkModel();
+    }
+  }
 
   public static LayerShape shape(EngineConfig c) {
     EngineConfig.Model m = c.model();
@@ -48,15 +53,15 @@ public final class JobRunner {
         t.warmupSteps(), t.seed(), t.learningRate(), c.fabric().sharedLinks(), BATCHES);
   }
 
-  /** Measures the GEMM rate on an unmodelled fabric of the job's size and calibrates the links. */
+  /** Measures the job's expert GEMM rate on an unmodelled fabric of its size, then calibrates. */
   public static Prepared prepare(EngineConfig c, Fabric.Factory fabrics) {
     TrainingPlan plan = plan(c);
     double gemmRate;
     try (Fabric probe = fabrics.open(c.worldSize(), LinkModel.unmodelled())) {
-      gemmRate = GemmRate.measure(probe, plan.shape());
+      gemmRate = GemmRate.expert(probe, plan.shape());
     }
-    LinkModel links = Calibration.linkModel(c.fabric(), plan.shape(), plan.layers(), gemmRate);
-    return new Prepared(plan, links, gemmRate);
+    return new Prepared(plan, Calibration.calibrate(c.fabric(), plan.shape(), gemmRate),
+        gemmRate);
   }
 
   public static Trainer.Outcome run(Prepared prepared, Fabric.Factory fabrics,

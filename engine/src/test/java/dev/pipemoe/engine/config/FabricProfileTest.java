@@ -39,26 +39,8 @@ class FabricProfileTest {
   }
 
   @Test
-  void calibrationKeepsTheDeviceRatioOnTheCpu() {
-    // hardware.md worked example: 910C per die on a CPU sustaining 100 GFLOP/s, D = 3,760
-    LinkModel model = Fabric.of(FabricProfile.ASCEND_910C).linkModel(100e9);
-    assertThat(model.congestion()).isEqualTo(1.25);
-    assertThat(model.links()).hasSize(1);
-    LinkModel.Link link = model.links().get(0);
-    assertThat(link.bandwidthBytesPerSecond()).isCloseTo(31.9e6, within(0.1e6)); // ~32 MB/s
-    assertThat(link.latencySeconds()).isCloseTo(0.1128, within(1e-4)); // ~113 ms
-  }
-
-  @Test
   void separateLinksGiveTpItsOwnLinkSet() {
-    Fabric fabric = Fabric.of(FabricProfile.ASCEND_910B);
-    assertThat(fabric.tpLinkSet()).isNotEqualTo(Fabric.EP_LINK_SET);
-    assertThat(fabric.linkModel(50e9).links()).extracting(LinkModel.Link::id).containsExactly(0, 1);
+    assertThat(Fabric.of(FabricProfile.ASCEND_910B).tpLinkSet()).isNotEqualTo(Fabric.EP_LINK_SET);
     assertThat(Fabric.of(FabricProfile.ASCEND_910C).tpLinkSet()).isEqualTo(Fabric.EP_LINK_SET);
-  }
-
-  @Test
-  void unmodelledHasNoLinkModel() {
-    assertThat(Fabric.of(FabricProfile.UNMODELLED).linkModel(1e9)).isEqualTo(LinkModel.unmodelled());
   }
 }

@@ -8,6 +8,7 @@ import dev.pipemoe.engine.config.FabricProfile;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.LinkModel;
 import dev.pipemoe.engine.metrics.CommVolume;
+import dev.pipemoe.engine.metrics.Flops;
 import dev.pipemoe.engine.moe.LayerShape;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +16,7 @@ class CalibrationTest {
   /** S = 64, M = 8, F = 16, E = 4, top-1, C = 16, EP = DP = 4, GELU, fp32. */
   static final LayerShape SHAPE = new LayerShape(64, 8, 16, 4, 1, 16, 1, 4, 4, false, false,
       DType.F32, 0);
+  static final EngineConfig.Fabric C910 = EngineConfig.Fabric.of(FabricProfile.ASCEND_910C);
 
   @Test
   void commVolumeOfTheSerialScheduleByHand() {
@@ -30,44 +32,54 @@ class CalibrationTest {
   }
 
   @Test
-  void deviceModeDilatesByPeakTimesEfficiencyOverTheMeasuredRate() {
-    EngineConfig.Fabric fabric = EngineConfig.Fabric.of(FabricProfile.ASCEND_910C);
-    LinkModel m = Calibration.linkModel(fabric, SHAPE, 1, 50e9);
-    double dilation = 0.75 * 376e12 / 50e9; // 5,640
-    assertThat(m.links()).singleElement().satisfies(l -> {
-      assertThat(l.bandwidthBytesPerSecond()).isCloseTo(120e9 / dilation, within(1.0));
-      assertThat(l.latencySeconds()).isCloseTo(30e-6 * dilation, within(1e-9));
-    });
-    assertThat(m.congestion()).isEqualTo(1.25);
+  void theReferenceIsTheJobsLayoutAtProductionSize() {
+    LayerShape ref = Calibration.reference(SHAPE);
+    assertThat(ref).isEqualTo(new LayerShape(4096, 4096, 14336, 4, 1, 1024, 1, 4, 4, false,
+        false, DType.BF16, 0)); // C scales with the tokens: 16 * 4096 / 64
   }
 
   @Test
-  void commRatioModeMakesSerialTransfersLastRTimesTheComputation() {
-    EngineConfig.Fabric f = EngineConfig.Fabric.of(FabricProfile.ASCEND_910C);
-    EngineConfig.Fabric ratio2 = new EngineConfig.Fabric(f.profile(), f.peakFlopsPerSecond(),
-        f.bandwidthBytesPerSecond(), f.latencySeconds(), f.congestion(), false, 2.0);
-    LinkModel m = Calibration.linkModel(ratio2, SHAPE, 1, 1e9);
-    // hardware FLOPs: experts 6*1*4*16*8*16*2 = 98,304; router 6*64*8*4 = 12,288;
-    // combine 6*64*1*8 = 3,072; dispatch 64*1*8 = 512; at 1 GFLOP/s: 114.176 us of compute
-    double compute = 114_176e-9;
-    double bandwidth = 6144 / (2 * compute);
-    assertThat(m.links()).hasSize(2); // separate links asked for
-    LinkModel.Link ep = m.links().get(0);
-    assertThat(ep.bandwidthBytesPerSecond()).isCloseTo(bandwidth, within(1e-3));
-    assertThat(6144 / ep.bandwidthBytesPerSecond()).isCloseTo(2 * compute, within(1e-12));
-    // latency: alpha B / reference message = 30 us * 120 GB/s / 58,720,256 B of each transfer
-    double share = 30e-6 * 120e9 / 58_720_256.0;
-    assertThat(ep.latencySeconds()).isCloseTo(share * (6144 / 4.0) / bandwidth, within(1e-12));
+  void defaultKeepsTheReferenceLayersBalanceOnTheDevice() {
+    Calibration.Result r = Calibration.calibrate(C910, SHAPE, 1e9);
+    // reference on 910C: experts 6*1*4*1024*4096*14336*2 = 2.8862e12 (+ router, combine) FLOPs at
+    // 0.75 * 376 TFLOPS; 4 all-to-alls of 3/4 * 4*1024*4096 * 2 bytes at 120 GB/s
+    LayerShape ref = Calibration.reference(SHAPE);
+    double deviceCompute = Flops.perRankStep(ref, 1).hardware() / (0.75 * 376e12);
+    double deviceTransfer = 4 * 0.75 * 4 * 1024 * 4096 * 2 / 120e9;
+    assertThat(r.commRatio()).isCloseTo(deviceTransfer / deviceCompute, within(1e-12));
+    // by hand: 2.8867e12 FLOPs / 2.82e14 = 10.24 ms of compute, 100.66 MB / 120 GB/s = 0.839 ms of
+    // transfers: R = 0.082, compute-bound as production layers are
+    assertThat(r.commRatio()).isCloseTo(0.0819, within(1e-4));
+
+    double cpuCompute = Flops.perRankStep(SHAPE, 1).hardware() / 1e9; // 114,176 FLOPs at 1 GFLOP/s
+    assertThat(cpuCompute).isCloseTo(114_176e-9, within(1e-15));
+    LinkModel.Link link = r.linkModel().links().get(0);
+    // the job's 6,144 bytes take R x its compute; latency dilates like compute
+    assertThat(6144 / link.bandwidthBytesPerSecond()).isCloseTo(r.commRatio() * cpuCompute,
+        within(1e-15));
+    assertThat(r.dilation()).isCloseTo(cpuCompute / deviceCompute, within(1e-9));
+    assertThat(link.latencySeconds()).isCloseTo(30e-6 * r.dilation(), within(1e-15));
+    assertThat(r.linkModel().congestion()).isEqualTo(1.25);
+    assertThat(r.linkModel().links()).hasSize(1); // 910C: EP and TP share
+  }
+
+  @Test
+  void anExplicitRatioSetsTheBandwidthAndSeparateLinksGetOneEach() {
+    EngineConfig.Fabric ratio2 = new EngineConfig.Fabric(C910.profile(), C910.peakFlopsPerSecond(),
+        C910.bandwidthBytesPerSecond(), C910.latencySeconds(), C910.congestion(), false, 2.0);
+    Calibration.Result r = Calibration.calibrate(ratio2, SHAPE, 1e9);
+    assertThat(r.commRatio()).isEqualTo(2.0);
+    assertThat(r.linkModel().links()).extracting(LinkModel.Link::id).containsExactly(0, 1);
+    assertThat(r.linkModel().links().get(0).bandwidthBytesPerSecond())
+        .isCloseTo(6144 / (2 * 114_176e-9), within(1e-3));
   }
 
   @Test
   void nothingToModelWithoutLinksOrCollectives() {
-    assertThat(Calibration.linkModel(EngineConfig.Fabric.of(FabricProfile.UNMODELLED), SHAPE, 1,
-        1e9)).isEqualTo(LinkModel.unmodelled());
+    assertThat(Calibration.calibrate(EngineConfig.Fabric.of(FabricProfile.UNMODELLED), SHAPE, 1e9)
+        .linkModel()).isEqualTo(LinkModel.unmodelled());
     LayerShape alone = new LayerShape(64, 8, 16, 4, 1, 16, 1, 1, 1, false, false, DType.F32, 0);
-    EngineConfig.Fabric f = EngineConfig.Fabric.of(FabricProfile.ASCEND_910C);
-    EngineConfig.Fabric ratio = new EngineConfig.Fabric(f.profile(), f.peakFlopsPerSecond(),
-        f.bandwidthBytesPerSecond(), f.latencySeconds(), f.congestion(), true, 1.0);
-    assertThat(Calibration.linkModel(ratio, alone, 1, 1e9)).isEqualTo(LinkModel.unmodelled());
+    assertThat(Calibration.calibrate(C910, alone, 1e9).linkModel())
+        .isEqualTo(LinkModel.unmodelled());
   }
 }

@@ -10,6 +10,7 @@ import dev.pipemoe.engine.device.Fabric;
 import dev.pipemoe.engine.device.LinkModel;
 import dev.pipemoe.engine.metrics.ChromeTrace;
 import dev.pipemoe.engine.metrics.Flops;
+import dev.pipemoe.engine.train.Calibration;
 import dev.pipemoe.engine.train.JobRunner;
 import dev.pipemoe.engine.train.Probe;
 import dev.pipemoe.engine.train.Trainer;
@@ -137,11 +138,12 @@ public final class BenchCommand {
         c.model().swiglu() ? "SwiGLU" : "GELU", c.model().dtype(), c.model().numLayers(),
         c.parallel().tensor(), c.parallel().data(), c.parallel().expert(),
         c.parallel().sequenceParallel() ? " SP" : "", c.worldSize()));
-    sb.append(String.format("calibration: %.1f GFLOP/s per rank in the expert GEMM; fabric %s",
-        p.gemmFlopsPerSecond() / 1e9, c.fabric().profile().jsonName()));
-    if (c.fabric().commRatio() > 0) {
-      sb.append(String.format(" at comm ratio %.2f", c.fabric().commRatio()));
-    }
+    Calibration.Result cal = p.calibration();
+    sb.append(String.format("calibration: expert GEMM %.1f GFLOP/s per rank; fabric %s,"
+            + " communication %.3f x compute (%s), time dilation %.0f",
+        p.gemmFlopsPerSecond() / 1e9, c.fabric().profile().jsonName(), cal.commRatio(),
+        c.fabric().commRatio() > 0 ? "as asked" : "the reference layer on the device",
+        cal.dilation()));
     LinkModel lm = p.linkModel();
     for (LinkModel.Link l : lm.links()) {
       sb.append(String.format("; link %d: %.2f MB/s, latency %.3f ms", l.id(),
