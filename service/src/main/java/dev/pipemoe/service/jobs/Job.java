@@ -8,14 +8,16 @@ import jakarta.persistence.Table;
 import jakarta.persistence.Version;
 import java.time.Instant;
 import java.util.UUID;
-import org.hibernate.annotations.JdbcTypeCode;
-import org.hibernate.type.SqlTypes;
+import org.hibernate.annotations.JdbcType;
+import org.hibernate.dialect.type.PostgreSQLJsonPGObjectJsonType;
 
 /**
  * A submitted job: the spec as the user gave it, the effective config the engine will run, and its
  * state. Every state change goes through {@link #transition}, which enforces {@link JobState}'s
  * rules and returns the event to store with it. {@code version} guards every update (optimistic
- * locking): a cancel racing a worker's lease loses cleanly instead of overwriting it.
+ * locking): a cancel racing a worker's lease loses cleanly instead of overwriting it. The JSON
+ * columns are PostgreSQL {@code json}, bound as such (not jsonb, which would reorder keys), so the
+ * spec comes back exactly as it was given.
  */
 @Entity
 @Table(name = "jobs")
@@ -35,19 +37,19 @@ public class Job {
   private SpecForm specForm;
 
   /** The spec fields as given (JSON/YAML form), or the spec the argument string describes. */
-  @JdbcTypeCode(SqlTypes.JSON)
+  @JdbcType(PostgreSQLJsonPGObjectJsonType.class)
   private String spec;
 
   /** The argument string as given (args form only). */
   private String specArgs;
 
-  @JdbcTypeCode(SqlTypes.JSON)
+  @JdbcType(PostgreSQLJsonPGObjectJsonType.class)
   private String effective;
 
-  @JdbcTypeCode(SqlTypes.JSON)
+  @JdbcType(PostgreSQLJsonPGObjectJsonType.class)
   private String warnings;
 
-  @JdbcTypeCode(SqlTypes.JSON)
+  @JdbcType(PostgreSQLJsonPGObjectJsonType.class)
   private String notes;
 
   /** serial, mindspeed or improved: the effective schedule, kept as a column for filters and metrics. */
