@@ -6,7 +6,6 @@ import dev.pipemoe.service.system.Problems;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -118,8 +117,7 @@ public class JobService {
   }
 
   private Job insert(Submission submission, Prepared prepared, Caller caller, String idempotencyKey) {
-    // PostgreSQL keeps microseconds; truncating here makes the stored and the returned time equal
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Instant now = clock.instant();
     Job job = Job.queued(Ids.newId(now), prepared.name(), caller.owner(), prepared, properties.maxAttempts(),
         idempotencyKey, idempotencyKey == null ? null : submission.requestHash(), now);
     jobs.saveAndFlush(job);
@@ -142,7 +140,7 @@ public class JobService {
 
   private Job cancelOnce(UUID id, Caller caller) {
     Job job = visible(id, caller);
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Instant now = clock.instant();
     JobEvent event = switch (job.state()) {
       case QUEUED -> job.transition(JobState.CANCELLED, EventReason.CANCELLED_BEFORE_START.name(),
           "cancelled by " + caller.owner() + " before it started", caller.owner(), now);
