@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,14 +28,18 @@ class StandaloneDatabaseConfiguration {
   @Bean(destroyMethod = "close")
   EmbeddedPostgres embeddedPostgres(StandaloneProperties properties) throws IOException {
     Objects.requireNonNull(properties.dataDir(), "pipemoe.standalone.data-dir");
-    Files.createDirectories(properties.dataDir());
+    Path dataDir = properties.dataDir().toAbsolutePath().normalize();
+    Files.createDirectories(dataDir);
+    OrphanedPostgres.stopIfAny(dataDir, properties.startTimeout());
     EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-        .setDataDirectory(properties.dataDir())
+        .setDataDirectory(dataDir)
         .setCleanDataDirectory(false)
         .setPort(properties.port())
         .setPGStartupWait(properties.startTimeout())
+        // Spring stops it (after the pool): a second JVM hook could stop it while connections are open
+        .setRegisterShutdownHook(false)
         .start();
-    log.info("embedded PostgreSQL on 127.0.0.1:{}, data in {}", postgres.getPort(), properties.dataDir());
+    log.info("embedded PostgreSQL on 127.0.0.1:{}, data in {}", postgres.getPort(), dataDir);
     return postgres;
   }
 
