@@ -1,0 +1,19 @@
+package dev.pipemoe.service;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+
+/**
+ * The pipemoe service: validates MoE job specs with the engine's rules, stores jobs in PostgreSQL
+ * and (from the scheduling issue on) hands them to workers. Features live in their own packages:
+ * {@code jobs}, {@code security}, {@code system}.
+ */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class PipemoeServiceApplication {
+
+  public static void main(String[] args) {
+    SpringApplication.run(PipemoeServiceApplication.class, args);
+  }
+}

@@ -1,0 +1,50 @@
+package dev.pipemoe.service;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * The PostgreSQL every test of this JVM uses: the server named by {@code PIPEMOE_TEST_JDBC_URL}
+ * (with {@code PIPEMOE_TEST_JDBC_USER} and {@code PIPEMOE_TEST_JDBC_PASSWORD}) when set, else one
+ * embedded PostgreSQL 17 (zonky), started on first use and stopped when the JVM exits. Tests never
+ * assume an empty database: each makes its own owners, so they also run against a shared server.
+ */
+public final class TestDatabase {
+
+  private static EmbeddedPostgres embedded;
+
+  private TestDatabase() {}
+
+  public static void register(DynamicPropertyRegistry registry) {
+    String url = System.getenv("PIPEMOE_TEST_JDBC_URL");
+    if (url != null && !url.isBlank()) {
+      registry.add("spring.datasource.url", () -> url);
+      registry.add("spring.datasource.username", () -> env("PIPEMOE_TEST_JDBC_USER", "postgres"));
+      registry.add("spring.datasource.password", () -> env("PIPEMOE_TEST_JDBC_PASSWORD", ""));
+      return;
+    }
+    EmbeddedPostgres postgres = embedded();
+    registry.add("spring.datasource.url", () -> postgres.getJdbcUrl("postgres", "postgres"));
+    registry.add("spring.datasource.username", () -> "postgres");
+    registry.add("spring.datasource.password", () -> "");
+  }
+
+  private static synchronized EmbeddedPostgres embedded() {
+    if (embedded == null) {
+      try {
+        // a non-UTC session zone flushes out code that reads timestamps in local time
+        embedded = EmbeddedPostgres.builder().setServerConfig("timezone", "Asia/Kolkata").start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+      }
+    }
+    return embedded;
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null ? fallback : value;
+  }
+}
