@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the two runnable jars and puts them in dist/: what the Docker images ship. The Dockerfile's
+# build stage runs it; so does .ci/run (after the tests), which then checks the result.
+#   scripts/build-dist.sh            package without tests (the image build)
+#   SKIP_PACKAGE=1 scripts/build-dist.sh   only collect jars an earlier `./mvnw verify` built
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SKIP_PACKAGE:-0}" != 1 ]; then
+  ./mvnw -B -q -DskipTests -pl service,worker -am package
+fi
+mkdir -p dist
+cp service/target/pipemoe-service.jar worker/target/pipemoe-worker.jar dist/
+# the worker jar carries the native runtime and its BLAS; fail here, not at run time, if not
+jar tf dist/pipemoe-worker.jar | grep -q 'pipemoe-native-bridge' \
+  || { echo "dist/pipemoe-worker.jar lacks the native bridge" >&2; exit 1; }
+ls -l dist/
