@@ -11,6 +11,7 @@ fi
 mkdir -p dist
 cp service/target/pipemoe-service.jar worker/target/pipemoe-worker.jar dist/
 # the worker jar carries the native runtime and its BLAS; fail here, not at run time, if not
-jar tf dist/pipemoe-worker.jar | grep -q 'pipemoe-native-bridge' \
+# (grep reads all of jar's output: with -q it could stop early and pipefail would see SIGPIPE)
+jar tf dist/pipemoe-worker.jar | grep 'pipemoe-native-bridge' >/dev/null \
   || { echo "dist/pipemoe-worker.jar lacks the native bridge" >&2; exit 1; }
 ls -l dist/
