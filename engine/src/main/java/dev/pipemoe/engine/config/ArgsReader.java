@@ -204,37 +204,9 @@ final class ArgsReader {
     if (FOREIGN.containsKey(name)) {
       return "; did you mean " + FOREIGN.get(name) + "?";
     }
-    String best = null;
-    int bestDistance = Integer.MAX_VALUE;
     List<String> known = Stream.of(MindSpeedArgs.FLAGS.keySet(), MegatronFlags.WITH_VALUE,
         MegatronFlags.SWITCHES, MegatronFlags.MUST_BE_ONE.keySet()).flatMap(Set::stream).sorted().toList();
-    for (String candidate : known) {
-      int distance = distance(name, candidate);
-      if (distance < bestDistance) {
-        best = candidate;
-        bestDistance = distance;
-      }
-    }
-    return bestDistance <= Math.max(2, name.length() / 5) ? "; did you mean " + best + "?" : "";
-  }
-
-  /** Levenshtein distance. */
-  private static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
+    String best = Names.closest(name, known, Math.max(2, name.length() / 5));
+    return best == null ? "" : "; did you mean " + best + "?";
   }
 }

@@ -1,6 +1,7 @@
 package dev.pipemoe.service.jobs;
 
 import dev.pipemoe.engine.config.JobSpec;
+import dev.pipemoe.engine.config.Names;
 import dev.pipemoe.service.system.Problems;
 import dev.pipemoe.service.system.Problems.FieldError;
 import java.lang.reflect.Constructor;
@@ -168,18 +169,10 @@ final class SpecBinder {
     }
   }
 
-  /** A known name equal ignoring case, or within two edits; null if none. */
+  /** A known name equal ignoring case, or within two edits, quoted; null if none. */
   private static String suggest(String name, List<String> known) {
-    String best = null;
-    int bestDistance = 3;
-    for (String candidate : known) {
-      int d = candidate.equalsIgnoreCase(name) ? 0 : distance(name.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
-      if (d < bestDistance) {
-        best = "'" + candidate + "'";
-        bestDistance = d;
-      }
-    }
-    return best;
+    String best = Names.closest(name, known, 2);
+    return best == null ? null : "'" + best + "'";
   }
 
   private static String sectionOf(String name) {
@@ -191,25 +184,5 @@ final class SpecBinder {
       }
     }
     return null;
-  }
-
-  /** Levenshtein distance, for names of a few dozen characters at most. */
-  private static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        current[j] = Math.min(substitution, Math.min(previous[j] + 1, current[j - 1] + 1));
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
   }
 }

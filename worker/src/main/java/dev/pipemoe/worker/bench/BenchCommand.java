@@ -103,7 +103,7 @@ public final class BenchCommand {
         if (serialProbe == null) {
           serialProbe = probe(fabrics, JobRunner.plan(variants.get(0).config()));
         }
-        error = Verify.maxRelativeError(serialProbe, probe(fabrics, plan));
+        error = Probe.maxRelativeError(serialProbe, probe(fabrics, plan));
       }
       BenchRow row = BenchTable.row(v, stats, Flops.perRankStep(plan.shape(), plan.layers()),
           serial, error);

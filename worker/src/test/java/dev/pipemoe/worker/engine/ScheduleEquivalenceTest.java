@@ -112,18 +112,8 @@ class ScheduleEquivalenceTest {
     return m;
   }
 
-  /**
-   * max |a - b| / max |b|, so the bound is relative to the tensor's scale; a reference of zeros
-   * (E = 1 gives the router no gradient) must be matched exactly.
-   */
   static double relativeError(float[] a, float[] b) {
     assertThat(a).hasSameSizeAs(b);
-    double diff = 0;
-    double scale = 0;
-    for (int i = 0; i < a.length; i++) {
-      diff = Math.max(diff, Math.abs((double) a[i] - b[i]));
-      scale = Math.max(scale, Math.abs((double) b[i]));
-    }
-    return scale == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : diff / scale;
+    return Probe.relativeError(a, b);
   }
 }
