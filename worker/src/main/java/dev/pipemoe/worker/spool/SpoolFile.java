@@ -274,7 +274,7 @@ public final class SpoolFile {
     return gone ? 0 : length;
   }
 
-  Path path() {
+  public Path path() {
     return data;
   }
 
