@@ -24,6 +24,11 @@ public final class AttemptControl {
     return ref;
   }
 
+  /** {@code <job id>/<attempt>}, as logs name an attempt. */
+  public static String name(AttemptRef ref) {
+    return ref.jobId() + "/" + ref.attempt();
+  }
+
   public void request(Stop s) {
     stop.accumulateAndGet(s, (a, b) -> a.compareTo(b) >= 0 ? a : b);
   }

@@ -65,7 +65,7 @@ public final class AttemptRunner {
    */
   public void run(Assignment a, AttemptControl control, Supplier<String> workerId,
       Shutdown shutdown) {
-    log.info("attempt {} of job '{}' leased: {} ranks, lease until {}", a.ref(), a.name(),
+    log.info("attempt {} of job '{}' leased: {} ranks, lease until {}", name(a), a.name(),
         a.ranks(), a.leaseExpiresAt());
     metrics.attemptStarted();
     Result result = Result.LOST;
@@ -78,11 +78,12 @@ public final class AttemptRunner {
 
   private Result runLeased(Assignment a, AttemptControl control, Supplier<String> workerId,
       Shutdown shutdown) {
+    String name = name(a);
     SpoolFile file;
     try {
       file = spool.create(a.ref());
     } catch (IOException e) {
-      log.error("attempt {}: cannot create its spool file in {}", a.ref(), spool.directory(), e);
+      log.error("attempt {}: cannot create its spool file in {}", name(a), spool.directory(), e);
       AttemptStatus failed = new AttemptStatus(State.FAILED, "DEVICE_ERROR",
           "the worker cannot spool metrics: " + e, null);
       return report(a, control, failed, workerId, shutdown) ? Result.FAILED : Result.LOST;
@@ -96,23 +97,24 @@ public final class AttemptRunner {
       spool.seal(file);
       if (run.status() == null) {
         log.info("attempt {} stopped after {} steps: the service says it is no longer this"
-            + " worker's", a.ref(), run.stepsCompleted());
+            + " worker's", name(a), run.stepsCompleted());
         return Result.LOST;
       }
       awaitRecords(a, control, file, shutdown);
       if (!report(a, control, run.status(), workerId, shutdown)) {
         return Result.LOST;
       }
-      log.info("attempt {} {}: {}{}", a.ref(), run.status().state(),
+      log.info("attempt {} {}: {}{}", name(a), run.status().state(),
           run.status().reason() == null ? "" : run.status().reason() + ", ",
-          run.status().summary() == null ? run.status().message() : run.status().summary());
+          run.status().summary() == null ? run.status().message()
+              : RunSummary.describe(run.status().summary()));
       return switch (run.status().state()) {
         case SUCCEEDED -> Result.SUCCEEDED;
         case CANCELLED -> Result.CANCELLED;
         case FAILED, STARTED -> Result.FAILED;
       };
     } catch (IOException e) {
-      log.error("attempt {}: its spool file failed", a.ref(), e);
+      log.error("attempt {}: its spool file failed", name(a), e);
       AttemptStatus failed = new AttemptStatus(State.FAILED, "DEVICE_ERROR",
           "the worker's spool failed: " + e, null);
       return report(a, control, failed, workerId, shutdown) ? Result.FAILED : Result.LOST;
@@ -120,7 +122,7 @@ public final class AttemptRunner {
       try {
         spool.seal(file);
       } catch (IOException e) {
-        log.warn("attempt {}: sealing {} failed: {}", a.ref(), file, e.toString());
+        log.warn("attempt {}: sealing {} failed: {}", name(a), file, e.toString());
       }
     }
   }
@@ -142,7 +144,7 @@ public final class AttemptRunner {
     }
     if (!done && !control.lost()) {
       log.warn("attempt {}: reporting its end with {} of its {} metric records not yet"
-          + " acknowledged; the spool keeps sending them", a.ref(), file.pendingRecords(),
+          + " acknowledged; the spool keeps sending them", name(a), file.pendingRecords(),
           file.records());
     }
   }
@@ -166,21 +168,25 @@ public final class AttemptRunner {
           if (e.kind() == ServiceException.Kind.CONFLICT) {
             control.request(AttemptControl.Stop.LOST);
             log.info("attempt {}: the service answered {} to {}: the attempt is no longer this"
-                + " worker's", a.ref(), e.status(), status.state());
+                + " worker's", name(a), e.status(), status.state());
             return false;
           }
-          log.warn("attempt {}: {} not reported yet: {}", a.ref(), status.state(), e.getMessage());
+          log.warn("attempt {}: {} not reported yet: {}", name(a), status.state(), e.getMessage());
         }
       }
       long wait = backoff.delay(failures++).toNanos();
       long left = shutdown.remainingNanos(0);
       if (left <= 0) {
         log.warn("attempt {}: the shutdown grace period ended before {} was reported; the service"
-            + " will find the attempt lost when its lease expires", a.ref(), status.state());
+            + " will find the attempt lost when its lease expires", name(a), status.state());
         return false;
       }
       sleep(Math.min(wait, left));
     }
+  }
+
+  private static String name(Assignment a) {
+    return AttemptControl.name(a.ref());
   }
 
   private static void sleep(long nanos) {

@@ -84,8 +84,8 @@ public final class EngineRun {
     try {
       JobRunner.Prepared prepared = JobRunner.prepare(config, fabrics);
       log.info("attempt {}: {} ranks, schedule {}, {} steps; calibrated: expert GEMM {} GFLOP/s"
-              + " per rank, communication {} x compute", a.ref(), config.worldSize(),
-          config.schedule().jsonName(), plan.steps(),
+              + " per rank, communication {} x compute", AttemptControl.name(a.ref()),
+          config.worldSize(), config.schedule().jsonName(), plan.steps(),
           String.format("%.1f", prepared.gemmFlopsPerSecond() / 1e9),
           String.format("%.3f", prepared.calibration().commRatio()));
       outcome = JobRunner.run(prepared, fabrics, step -> {
@@ -103,8 +103,8 @@ public final class EngineRun {
       }
       String reason = e instanceof DeviceException || e instanceof UncheckedIOException
           ? "DEVICE_ERROR" : "ENGINE_ERROR";
-      log.error("attempt {} failed after {} steps ({})", a.ref(), summary.stepsCompleted(),
-          reason, e);
+      log.error("attempt {} failed after {} steps ({})", AttemptControl.name(a.ref()),
+          summary.stepsCompleted(), reason, e);
       return failed(reason, describe(e), summary.stepsCompleted());
     }
     return finish(plan.steps(), control, outcome, summary);
@@ -122,8 +122,8 @@ public final class EngineRun {
       case CANCEL -> new Result(new AttemptStatus(State.CANCELLED, "CANCEL_REQUESTED",
           "cancelled after " + steps + " of " + planned + " steps", summary.summary()),
           steps);
-      case SHUTDOWN, NONE -> failed("SHUTDOWN", "the worker shut down after " + steps + " of " + planned
-          + " steps; the job may be retried", steps);
+      case SHUTDOWN, NONE -> failed("SHUTDOWN", "the worker shut down after " + steps + " of "
+          + planned + " steps; the job may be retried", steps);
     };
   }
 

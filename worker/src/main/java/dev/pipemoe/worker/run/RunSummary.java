@@ -3,6 +3,7 @@ package dev.pipemoe.worker.run;
 import dev.pipemoe.engine.metrics.StepMetrics;
 import dev.pipemoe.engine.protocol.AttemptStatus;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -99,6 +100,15 @@ public final class RunSummary {
         perSecond(modelFlops / measured, meanStep), perSecond(hardwareFlops / measured, meanStep),
         perSecond(exposedSeconds / measured, meanStep), perSecond(tokens / measured, meanStep),
         lastLoss, dropped);
+  }
+
+  /** The summary in one log line. */
+  public static String describe(AttemptStatus.Summary s) {
+    return String.format(Locale.ROOT, "%d steps (%d measured), %.2f ms/step,"
+            + " %.4g TFLOP/s per device (hardware %.4g), exposed communication %.1f%%,"
+            + " %.0f tokens/s, final loss %.5g, %d dropped", s.stepsCompleted(), s.measuredSteps(),
+        s.meanStepSeconds() * 1e3, s.tflopsPerDevice(), s.hardwareTflopsPerDevice(),
+        100 * s.exposedCommShare(), s.tokensPerSecond(), s.finalLoss(), s.droppedTokens());
   }
 
   private static double perSecond(double amount, double seconds) {

@@ -233,8 +233,9 @@ public final class SpoolFile {
    */
   synchronized void ack(Batch batch) throws IOException {
     if (batch.startOffset() != ackedOffset || batch.endOffset() > length) {
-      throw new IllegalStateException("spool " + data.getFileName() + ": batch [" + batch.startOffset()
-          + ", " + batch.endOffset() + ") does not follow the acknowledged offset " + ackedOffset);
+      throw new IllegalStateException("spool " + data.getFileName() + ": batch ["
+          + batch.startOffset() + ", " + batch.endOffset()
+          + ") does not follow the acknowledged offset " + ackedOffset);
     }
     Path tmp = sibling(data, ACKED + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,

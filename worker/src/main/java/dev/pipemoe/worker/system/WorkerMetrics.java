@@ -56,7 +56,8 @@ public final class WorkerMetrics {
     steps = Counter.builder("pipemoe.worker.steps")
         .description("training steps completed (every rank of the step done)").register(registry);
     spooled = records("spooled", "metric records appended to the spool");
-    shipped = records("shipped", "metric records sent to the service (a retried batch counts again)");
+    shipped = records("shipped",
+        "metric records sent to the service (a retried batch counts again)");
     acked = records("acked", "metric records the service acknowledged as stored");
     dropped = records("dropped",
         "metric records given up unstored: the service answered 409, or the line was unreadable");
@@ -80,8 +81,8 @@ public final class WorkerMetrics {
   }
 
   private Counter records(String what, String description) {
-    return Counter.builder("pipemoe.worker.metric.records." + what).baseUnit("records")
-        .description(description).register(registry);
+    return Counter.builder("pipemoe.worker.metric.records." + what).description(description)
+        .register(registry);
   }
 
   /** The spool's size on disk, read when scraped. */

@@ -54,7 +54,7 @@ class SpoolPropertyTest {
 
   @Test
   void nothingAcknowledgedIsSentAgainAndNothingUnacknowledgedIsLost() {
-    Property.forAll(150, r -> Gen.listOf(r, 40, SpoolPropertyTest::op), ops -> {
+    Property.forAll(100, r -> Gen.listOf(r, 40, SpoolPropertyTest::op), ops -> {
       try {
         check(ops);
       } catch (IOException e) {
