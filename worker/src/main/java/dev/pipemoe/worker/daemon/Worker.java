@@ -107,9 +107,10 @@ public final class Worker implements SmartLifecycle {
     log.info("worker '{}' (boot {}): {} x {}, fabric {}, service {}, spool {}", props.name(),
         bootId, props.devices(), props.deviceType(), props.fabric(), props.serviceUrl(),
         spool.directory());
-    heartbeatThread = Thread.ofPlatform().name("heartbeat").start(this::heartbeatLoop);
-    leaseThread = Thread.ofPlatform().name("lease").start(this::leaseLoop);
-    shipperThread = Thread.ofPlatform().name("shipper").start(shipper);
+    // daemon threads: a step that outlasts the grace period must not hold the JVM after stop()
+    heartbeatThread = Thread.ofPlatform().name("heartbeat").daemon().start(this::heartbeatLoop);
+    leaseThread = Thread.ofPlatform().name("lease").daemon().start(this::leaseLoop);
+    shipperThread = Thread.ofPlatform().name("shipper").daemon().start(shipper);
   }
 
   @Override

@@ -159,6 +159,11 @@ public final class AttemptRunner {
       if (control.lost()) {
         return false;
       }
+      if (shutdown.remainingNanos(0) <= 0) {
+        log.warn("attempt {}: the shutdown grace period ended before {} was reported; the service"
+            + " will find the attempt lost when its lease expires", name(a), status.state());
+        return false;
+      }
       String id = workerId.get();
       if (id != null) {
         try {
@@ -174,14 +179,7 @@ public final class AttemptRunner {
           log.warn("attempt {}: {} not reported yet: {}", name(a), status.state(), e.getMessage());
         }
       }
-      long wait = backoff.delay(failures++).toNanos();
-      long left = shutdown.remainingNanos(0);
-      if (left <= 0) {
-        log.warn("attempt {}: the shutdown grace period ended before {} was reported; the service"
-            + " will find the attempt lost when its lease expires", name(a), status.state());
-        return false;
-      }
-      sleep(Math.min(wait, left));
+      sleep(Math.min(backoff.delay(failures++).toNanos(), shutdown.remainingNanos(0)));
     }
   }
 
