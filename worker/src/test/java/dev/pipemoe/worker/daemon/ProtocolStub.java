@@ -55,6 +55,8 @@ final class ProtocolStub implements AutoCloseable {
   final Set<AttemptRef> cancel = ConcurrentHashMap.newKeySet();
   final Set<AttemptRef> lost = ConcurrentHashMap.newKeySet();
   volatile boolean metricsDown;
+  /** The next heartbeat answers 404, as after the service lost its worker rows. */
+  volatile boolean forgetWorker;
   volatile boolean down;
   volatile int metricCalls;
 
@@ -121,6 +123,11 @@ final class ProtocolStub implements AutoCloseable {
       }
       switch (w.group(2)) {
         case "heartbeat" -> {
+          if (forgetWorker) {
+            forgetWorker = false;
+            send(x, 404, "{\"title\":\"Not Found\",\"status\":404}");
+            return;
+          }
           Heartbeat.Request hb = ProtocolJson.read(body, Heartbeat.Request.class);
           heartbeats.add(hb);
           send(x, 200, ProtocolJson.writeString(new Heartbeat.Response(

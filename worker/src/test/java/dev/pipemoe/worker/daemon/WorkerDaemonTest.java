@@ -250,6 +250,16 @@ class WorkerDaemonTest {
   }
 
   @Test
+  void aWorkerTheServiceForgotRegistersAgainUnderTheSameBootId() {
+    start(ProtocolStub.TOKEN);
+    await("registered", () -> stub.registrations.size() == 1 && stub.heartbeats.size() > 1);
+    stub.forgetWorker = true;
+    await("registered again", () -> stub.registrations.size() == 2);
+    assertThat(stub.registrations.get(1).bootId()).isEqualTo(stub.registrations.get(0).bootId());
+    assertThat(stub.registrations.get(1).name()).isEqualTo("test-worker");
+  }
+
+  @Test
   void aRefusedTokenKeepsTheWorkerUnreadyButAlive() throws Exception {
     start("pmt_not-the-right-one");
     await("registration was refused", () -> {
