@@ -93,7 +93,14 @@ public final class AttemptRunner {
           shutdown)) {
         return Result.LOST;
       }
-      EngineRun.Result run = engine.run(a, file, control);
+      EngineRun.Result run;
+      try {
+        run = engine.run(a, file, control);
+      } catch (RuntimeException e) {  // EngineRun reports what it knows; this is a bug of ours
+        log.error("attempt {}: the worker failed running it", name(a), e);
+        run = new EngineRun.Result(control.lost() ? null : new AttemptStatus(State.FAILED,
+            "ENGINE_ERROR", "the worker failed running the job: " + e, null), 0);
+      }
       spool.seal(file);
       if (run.status() == null) {
         log.info("attempt {} stopped after {} steps: the service says it is no longer this"

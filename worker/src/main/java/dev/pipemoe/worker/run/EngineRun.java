@@ -74,14 +74,15 @@ public final class EngineRun {
       return failed("DEVICE_ERROR", "the job needs " + a.ranks() + " " + wanted + " devices; this"
           + " worker has " + devices + " " + deviceType, 0);
     }
-    TrainingPlan plan = JobRunner.plan(config);
-    RunSummary summary = new RunSummary(config.worldSize(), plan.warmupSteps(),
+    RunSummary summary = new RunSummary(config.worldSize(), config.training().warmupSteps(),
         metrics::stepCompleted);
     if (control.stopRequested()) {  // stopped before it began: skip the calibration too
-      return finish(plan.steps(), control, new Trainer.Outcome(0, true), summary);
+      return finish(config.training().steps(), control, new Trainer.Outcome(0, true), summary);
     }
     Trainer.Outcome outcome;
+    TrainingPlan plan;
     try {
+      plan = JobRunner.plan(config);
       JobRunner.Prepared prepared = JobRunner.prepare(config, fabrics);
       log.info("attempt {}: {} ranks, schedule {}, {} steps; calibrated: expert GEMM {} GFLOP/s"
               + " per rank, communication {} x compute", AttemptControl.name(a.ref()),

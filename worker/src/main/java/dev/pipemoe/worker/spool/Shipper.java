@@ -155,9 +155,9 @@ public final class Shipper implements Runnable {
     log.warn("shipper: the service refused the records of {} (409: the attempt is not this"
         + " worker's); dropping its {} unacknowledged records: {}", f.ref(), n, e.getMessage());
     metrics.dropped(n);
+    onRejected.accept(f.ref());  // first, so the attempt stops before its file disappears
     spool.remove(f);
     signalProgress();
-    onRejected.accept(f.ref());
   }
 
   /**

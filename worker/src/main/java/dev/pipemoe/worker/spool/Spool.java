@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -107,11 +108,12 @@ public final class Spool implements AutoCloseable {
     }
   }
 
-  /** A new file for an attempt this process is starting. */
+  /** A new file for an attempt this process is starting; fails if the attempt has one. */
   public SpoolFile create(AttemptRef ref) throws IOException {
     for (SpoolFile f : files) {
       if (f.ref().equals(ref) && !f.gone()) {
-        throw new IllegalStateException("attempt " + ref + " already has spool file " + f);
+        throw new FileAlreadyExistsException(f.path().toString(), null,
+            "attempt " + ref.jobId() + "/" + ref.attempt() + " was spooled before");
       }
     }
     SpoolFile f = SpoolFile.create(dir, ref);
