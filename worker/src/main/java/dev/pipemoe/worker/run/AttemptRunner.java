@@ -78,7 +78,10 @@ public final class AttemptRunner {
 
   private Result runLeased(Assignment a, AttemptControl control, Supplier<String> workerId,
       Shutdown shutdown) {
-    String name = name(a);
+    if (!report(a, control, new AttemptStatus(State.STARTED, null, null, null), workerId,
+        shutdown)) {
+      return Result.LOST;
+    }
     SpoolFile file;
     try {
       file = spool.create(a.ref());
@@ -89,10 +92,6 @@ public final class AttemptRunner {
       return report(a, control, failed, workerId, shutdown) ? Result.FAILED : Result.LOST;
     }
     try {
-      if (!report(a, control, new AttemptStatus(State.STARTED, null, null, null), workerId,
-          shutdown)) {
-        return Result.LOST;
-      }
       EngineRun.Result run;
       try {
         run = engine.run(a, file, control);
