@@ -1,0 +1,54 @@
+package dev.pipemoe.service.workers;
+
+import dev.pipemoe.service.security.Caller;
+import dev.pipemoe.service.system.Problems;
+import dev.pipemoe.service.system.Problems.FieldError;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.stereotype.Service;
+
+/**
+ * Which attempts a worker may write metrics for: its own, in any state but LOST. Records of an
+ * attempt that already ended are still accepted (the worker's spool may drain after its last
+ * report), but a lost attempt is not the worker's any more, and is answered 409 like every other
+ * call about it.
+ */
+@Service
+public class AttemptAccess {
+
+  /** An attempt a worker may write metrics for, and how many ranks it has. */
+  public record Writable(UUID jobId, int attempt, int ranks) {}
+
+  private final LeaseRepository repository;
+  private final WorkerRegistry registry;
+
+  AttemptAccess(LeaseRepository repository, WorkerRegistry registry) {
+    this.repository = repository;
+    this.registry = registry;
+  }
+
+  /** One attempt of a job as the metrics views need it. */
+  public record AttemptInfo(int attempt, AttemptState state, int ranks, String worker) {}
+
+  /** A job's attempts, oldest first; the caller has checked that it may see the job. */
+  public List<AttemptInfo> of(UUID jobId) {
+    return repository.attemptsOf(jobId).stream()
+        .map(a -> new AttemptInfo(a.attempt(), a.state(), a.ranks(), a.workerName())).toList();
+  }
+
+  public Writable forMetrics(Caller caller, UUID workerId, String jobId, int attempt) {
+    LeaseRepository.WorkerRow worker = registry.require(caller, workerId);
+    UUID job;
+    try {
+      job = UUID.fromString(jobId);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw Problems.malformed("jobId must be a job's id", List.of(new FieldError("/jobId", "BODY-VALUE",
+          "jobId must be a job's id (a UUID), was '" + jobId + "'")));
+    }
+    LeaseRepository.AttemptRow row = repository.findAttempt(job, attempt)
+        .filter(a -> a.workerId().equals(worker.id()) && a.state() != AttemptState.LOST)
+        .orElseThrow(() -> AttemptReports.notHeld("attempt " + attempt + " of job " + jobId
+            + " is not held by worker " + worker.name() + " (lost, another worker's, or unknown)"));
+    return new Writable(row.jobId(), row.attempt(), row.ranks());
+  }
+}
