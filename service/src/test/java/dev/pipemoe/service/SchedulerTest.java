@@ -29,7 +29,8 @@ import tools.jackson.databind.JsonNode;
     "pipemoe.scheduler.poll-timeout=5s",
     "pipemoe.metrics.gauge-refresh-interval=100ms",
     "pipemoe.metrics.stream-poll-interval=50ms",
-    "pipemoe.metrics.stream-keep-alive=1s"})
+    "pipemoe.metrics.stream-keep-alive=1s",
+    "pipemoe.metrics.max-job-series=3"})
 public abstract class SchedulerTest extends ApiTest {
 
   public static final String SCHEMA = "sched_" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);

@@ -9,6 +9,7 @@ import dev.pipemoe.service.metrics.StepMetricsRepository.StepRow;
 import dev.pipemoe.service.system.Problems;
 import dev.pipemoe.service.workers.AttemptAccess;
 import dev.pipemoe.service.workers.AttemptAccess.AttemptInfo;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -45,6 +46,7 @@ class MetricsReader {
       Integer points) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @Schema(name = "MetricsPage")
   record Page(UUID jobId, String view, List<Integer> attempts, int every, List<StepRow> steps, List<RankRow> records,
       Integer nextFromStep) {}
 
@@ -73,6 +75,7 @@ class MetricsReader {
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @Schema(name = "JobSummary")
   record Summary(UUID jobId, JobState state, Integer attempt, Integer ranks, int steps, int warmupSteps,
       int stepsDone, double progress, int measuredSteps, Double tflopsPerDevice, Double hardwareTflopsPerDevice,
       Double tokensPerSecond, StepTime stepSeconds, Double exposedCommShare, Double lastLoss, long droppedTokens,
@@ -85,10 +88,10 @@ class MetricsReader {
     JsonNode training = JSON.readTree(job.effective()).path("training");
     int steps = training.path("steps").asInt();
     int warmup = training.path("warmupSteps").asInt();
-    List<Integer> selected = select(job, attemptParameter);
-    if (selected.size() > 1) {
+    if ("all".equals(attemptParameter)) {
       throw Problems.invalidParameter("attempt", "a summary is of one attempt: latest (default) or a number");
     }
+    List<Integer> selected = select(job, attemptParameter);
     if (selected.isEmpty()) {
       return new Summary(job.id(), job.state(), null, null, steps, warmup, 0, 0, 0, null, null, null, null, null,
           null, 0, null, null, job.summary());

@@ -213,8 +213,8 @@ class PipemoeMetrics {
   }
 
   private Counter refreshes(boolean failed) {
-    return Counter.builder("pipemoe.gauge.refreshes").description("passes of the gauge refresher")
-        .tag("outcome", failed ? "failed" : "ok").register(registry);
+    return Counter.builder("pipemoe.state.refreshes")
+        .description("passes of the loop that reads the gauges from the database").tag("outcome", failed ? "failed" : "ok").register(registry);
   }
 
   private Counter rows(String result) {

@@ -6,6 +6,7 @@ import dev.pipemoe.service.jobs.JobState;
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Problems;
 import dev.pipemoe.service.system.Problems.FieldError;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
@@ -50,6 +51,7 @@ class AttemptReports {
   }
 
   /** The answer to a report: the attempt's and the job's state after it. */
+  @Schema(name = "AttemptStatusAnswer")
   record Answer(String jobId, int attempt, AttemptState state, JobState jobState) {}
 
   Answer report(Caller caller, UUID workerId, UUID jobId, int attempt, AttemptStatus status) {
