@@ -55,6 +55,10 @@ public final class TestWorker {
     return registration.workerId();
   }
 
+  public String token() {
+    return token;
+  }
+
   public Register.Response registration() {
     return registration;
   }

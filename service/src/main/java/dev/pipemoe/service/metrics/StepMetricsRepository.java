@@ -73,7 +73,11 @@ class StepMetricsRepository {
       double tflopsPerDevice, double hardwareTflopsPerDevice, double tokensPerSecond, double loss, double auxLoss,
       long droppedTokens) {}
 
-  /** Stores the records not stored before; returns how many that were. */
+  /**
+   * Stores the records not stored before; returns how many that were. The columns are primitive
+   * arrays, which the PostgreSQL driver sends in binary: no number is formatted as text and parsed
+   * back.
+   */
   int insert(UUID jobId, int attempt, List<StepMetrics> records) {
     Columns c = Columns.of(records);
     return jdbc.execute((ConnectionCallback<Integer>) con -> {
@@ -81,12 +85,12 @@ class StepMetricsRepository {
         int i = 0;
         ps.setObject(++i, jobId);
         ps.setInt(++i, attempt);
-        ps.setArray(++i, con.createArrayOf("int4", c.step()));
-        ps.setArray(++i, con.createArrayOf("int4", c.rank()));
-        for (Double[] column : c.doubles()) {
-          ps.setArray(++i, con.createArrayOf("float8", column));
+        ps.setObject(++i, c.step());
+        ps.setObject(++i, c.rank());
+        for (double[] column : c.doubles()) {
+          ps.setObject(++i, column);
         }
-        ps.setArray(++i, con.createArrayOf("int8", c.dropped()));
+        ps.setObject(++i, c.dropped());
         return ps.executeUpdate();
       }
     });
@@ -190,14 +194,14 @@ class StepMetricsRepository {
       rs.getDouble("aux_loss"), rs.getLong("dropped_tokens"));
 
   /** A batch turned into one array per column, in the insert's column order. */
-  private record Columns(Integer[] step, Integer[] rank, Double[][] doubles, Long[] dropped) {
+  private record Columns(int[] step, int[] rank, double[][] doubles, long[] dropped) {
 
     static Columns of(List<StepMetrics> records) {
       int n = records.size();
-      Integer[] step = new Integer[n];
-      Integer[] rank = new Integer[n];
-      Double[][] d = new Double[11][n];
-      Long[] dropped = new Long[n];
+      int[] step = new int[n];
+      int[] rank = new int[n];
+      double[][] d = new double[11][n];
+      long[] dropped = new long[n];
       for (int i = 0; i < n; i++) {
         StepMetrics r = records.get(i);
         step[i] = r.step();

@@ -4,6 +4,7 @@ import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Problems;
 import dev.pipemoe.service.system.Problems.FieldError;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
 
@@ -37,7 +38,6 @@ public class AttemptAccess {
   }
 
   public Writable forMetrics(Caller caller, UUID workerId, String jobId, int attempt) {
-    LeaseRepository.WorkerRow worker = registry.require(caller, workerId);
     UUID job;
     try {
       job = UUID.fromString(jobId);
@@ -45,10 +45,12 @@ public class AttemptAccess {
       throw Problems.malformed("jobId must be a job's id", List.of(new FieldError("/jobId", "BODY-VALUE",
           "jobId must be a job's id (a UUID), was '" + jobId + "'")));
     }
-    LeaseRepository.AttemptRow row = repository.findAttempt(job, attempt)
-        .filter(a -> a.workerId().equals(worker.id()) && a.state() != AttemptState.LOST)
-        .orElseThrow(() -> AttemptReports.notHeld("attempt " + attempt + " of job " + jobId
-            + " is not held by worker " + worker.name() + " (lost, another worker's, or unknown)"));
-    return new Writable(row.jobId(), row.attempt(), row.ranks());
+    Optional<Integer> ranks = repository.ranksIfHeld(job, attempt, workerId, caller.owner());
+    if (ranks.isPresent()) {
+      return new Writable(job, attempt, ranks.get());
+    }
+    LeaseRepository.WorkerRow worker = registry.require(caller, workerId); // 404 when it is no worker of this owner
+    throw AttemptReports.notHeld("attempt " + attempt + " of job " + jobId + " is not held by worker "
+        + worker.name() + " (lost, another worker's, or unknown)");
   }
 }

@@ -322,6 +322,19 @@ class LeaseRepository {
         ATTEMPT).stream().findFirst();
   }
 
+  /**
+   * The ranks of an attempt that this worker (of this owner) holds and that is not lost; empty
+   * otherwise. One query on the ingest path, which runs once per metric batch.
+   */
+  Optional<Integer> ranksIfHeld(UUID jobId, int attempt, UUID workerId, String owner) {
+    return named.query("""
+        select a.ranks from attempts a join workers w on w.id = a.worker_id
+        where a.job_id = :job and a.attempt = :attempt and a.worker_id = :worker and w.owner = :owner
+          and a.state <> 'LOST'""",
+        new MapSqlParameterSource("job", jobId).addValue("attempt", attempt).addValue("worker", workerId)
+            .addValue("owner", owner), (rs, n) -> rs.getInt(1)).stream().findFirst();
+  }
+
   /** A job's attempts, oldest first (reads for the metrics views and the live stream). */
   List<AttemptRow> attemptsOf(UUID jobId) {
     return named.query("""
