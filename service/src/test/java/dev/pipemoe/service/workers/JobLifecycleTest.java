@@ -34,6 +34,7 @@ class JobLifecycleTest extends SchedulerTest {
     assertThat(a.name()).isEqualTo("life");
     assertThat(a.spec().parallel().expert()).isEqualTo(4);
     assertThat(a.spec().training().steps()).isEqualTo(6);
+    assertThat(a.spec().pipeExperts()).isNull();
     assertThat(state(user, id)).isEqualTo("RUNNING");
     worker.started(a.ref());
     MetricBatch.Response first = worker.metrics(a.ref(), TestWorker.records(1, 0, 3, 4));

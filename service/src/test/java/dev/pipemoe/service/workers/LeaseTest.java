@@ -146,8 +146,12 @@ class LeaseTest extends SchedulerTest {
     String id = submitId(user, smallJob("evented", 1, 5));
     TestWorker worker = worker("cpu", 1);
 
-    Assignment a = worker.leaseOne();
+    Http.Response raw = worker.leaseRaw("PT5S");
 
+    assertThat(raw.status()).isEqualTo(200);
+    assertThat(raw.body()).as("the spec leaves out what was not given").doesNotContain("null");
+    assertThat(raw.json().at("/spec/parallel/tensor").intValue()).isEqualTo(1);
+    Assignment a = Http.mapper().readValue(raw.body(), Assignment.class);
     var events = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events");
     var leased = events.get(events.size() - 1);
     assertThat(leased.get("reason").stringValue()).isEqualTo("LEASED");
