@@ -1,5 +1,6 @@
 package dev.pipemoe.service.metrics;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.pipemoe.service.jobs.Job;
 import dev.pipemoe.service.jobs.JobEvent;
 import dev.pipemoe.service.jobs.JobEventRepository;
@@ -29,14 +30,16 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * <p>Steps of a live attempt are sent in step order and only when complete (every rank reported),
  * so a step's aggregate never changes after it was sent; a step that waits for a rank holds back
  * the ones after it. Once an attempt has ended, what it has is sent as it is, and the stream moves
- * on to the next attempt.
+ * on to the next attempt. The order is the order things happened: an attempt's steps come after
+ * its LEASED event and before the event that ended it, also when a stream catches up on history.
  */
 final class JobStream {
 
   private static final Logger log = LoggerFactory.getLogger(JobStream.class);
   private static final int BATCH = 500;
 
-  /** A job event as the stream sends it ({@code event: state}). */
+  /** A job event as the stream sends it ({@code event: state}); {@code from} is absent on the submission. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record StateEvent(long id, Instant at, JobState from, JobState to, String reason, String message, String actor,
       int attempt) {}
 
@@ -76,7 +79,7 @@ final class JobStream {
         // the job first: if it is finished now, every event and attempt end before it is in what follows
         Job job = jobs.findById(jobId).orElseThrow();
         int sent = sendEvents();
-        Flush flush = sendSteps();
+        Flush flush = sendSteps(Integer.MAX_VALUE);
         sent += flush.sent();
         if (sent == 0 && flush.done() && job.state().terminal()) {
           send("end", new End(job.state()));
@@ -105,21 +108,35 @@ final class JobStream {
 
   private int sendEvents() throws IOException {
     List<JobEvent> next = events.findByJobIdAndIdGreaterThanOrderByIdAsc(jobId, cursor.eventId(), Limit.of(BATCH));
+    int sent = next.size();
     for (JobEvent e : next) {
+      if (endsAttempt(e)) {
+        sent += sendSteps(e.attempt()).sent(); // the attempt's steps happened before its end
+      }
       cursor = cursor.afterEvent(e.id());
       send("state", new StateEvent(e.id(), e.at(), e.fromState(), e.toState(), e.reason(), e.message(), e.actor(),
           e.attempt()));
     }
-    return next.size();
+    return sent;
+  }
+
+  /** RUNNING or CANCELLING to anything else: the event that ended the job's current attempt. */
+  private static boolean endsAttempt(JobEvent e) {
+    return e.attempt() >= 1 && isLive(e.fromState()) && !isLive(e.toState());
+  }
+
+  private static boolean isLive(JobState state) {
+    return state == JobState.RUNNING || state == JobState.CANCELLING;
   }
 
   /** How many steps were sent, and whether every attempt has ended and was sent in full. */
   private record Flush(int sent, boolean done) {}
 
-  private Flush sendSteps() throws IOException {
+  /** Sends the steps after the cursor, of attempts up to {@code lastAttempt}. */
+  private Flush sendSteps(int lastAttempt) throws IOException {
     List<AttemptInfo> known = attempts.of(jobId);
     int sent = 0;
-    while (cursor.attempt() <= known.size()) {
+    while (cursor.attempt() <= Math.min(known.size(), lastAttempt)) {
       AttemptInfo attempt = known.get(cursor.attempt() - 1);
       List<StepRow> rows = steps.stepsAfter(jobId, attempt.attempt(), cursor.step(), BATCH);
       for (StepRow row : rows) {
@@ -131,10 +148,13 @@ final class JobStream {
         send("step", row);
         sent++;
       }
-      if (rows.size() == BATCH || attempt.state().live()) {
+      if (attempt.state().live()) {
         return new Flush(sent, false);
       }
-      if (cursor.attempt() == known.size()) {
+      if (rows.size() == BATCH) {
+        continue; // more of this ended attempt
+      }
+      if (cursor.attempt() == known.size() || cursor.attempt() == lastAttempt) {
         break;
       }
       cursor = cursor.nextAttempt();
