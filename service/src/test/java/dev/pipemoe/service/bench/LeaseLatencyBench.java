@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * answer. Not a test: a main, run by hand (docs/benchmarks.md has the command and the results).
  *
  * <p>Two replicas of the service share one PostgreSQL. {@code --pollers} long-poll lease calls
- * (wait PT20S, re-issued at once) of one large worker wait while jobs are submitted at {@code
+ * (wait PT2S, re-issued at once) of one large worker wait while jobs are submitted at {@code
  * --rate} per second (open loop). Two cases: submitted to the replica the worker polls (the
  * in-process signal wakes the call), and submitted to the other replica (the call sees the job on
  * its next look, every poll interval, 1 s by default). Latency counts from the submit's 201 to the
