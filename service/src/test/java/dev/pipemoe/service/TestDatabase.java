@@ -31,6 +31,27 @@ public final class TestDatabase {
     registry.add("spring.datasource.password", () -> "");
   }
 
+  /**
+   * The same server, but the service's tables in a schema of their own ({@code schema}, created by
+   * Flyway): a context that leases jobs must not see the queued jobs other test classes leave
+   * behind, and one schema per test JVM keeps runs on a shared server apart too.
+   */
+  public static void registerSchema(DynamicPropertyRegistry registry, String schema) {
+    registry.add("spring.datasource.hikari.schema", () -> schema);
+    registry.add("spring.flyway.schemas", () -> schema);
+  }
+
+  /** The JDBC URL, user and password the tests use, for code that starts the service by hand. */
+  public record Server(String url, String user, String password) {}
+
+  public static Server server() {
+    String url = System.getenv("PIPEMOE_TEST_JDBC_URL");
+    if (url != null && !url.isBlank()) {
+      return new Server(url, env("PIPEMOE_TEST_JDBC_USER", "postgres"), env("PIPEMOE_TEST_JDBC_PASSWORD", ""));
+    }
+    return new Server(embedded().getJdbcUrl("postgres", "postgres"), "postgres", "");
+  }
+
   private static synchronized EmbeddedPostgres embedded() {
     if (embedded == null) {
       try {

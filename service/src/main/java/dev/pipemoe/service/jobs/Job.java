@@ -59,7 +59,7 @@ public class Job {
 
   private int devices;
 
-  /** Attempts started so far; the scheduling issue increments it on every lease. */
+  /** Attempts leased so far; the scheduler (workers/LeaseRepository) increments it on every lease. */
   private int attempt;
 
   private int maxAttempts;
@@ -75,6 +75,13 @@ public class Job {
   private Instant startedAt;
 
   private Instant finishedAt;
+
+  /** When the job last entered QUEUED (submit, or a retry); the scheduler measures queue wait from it. */
+  private Instant queuedAt;
+
+  /** The worker's summary of the finished run (AttemptStatus.Summary as JSON); null until one reports it. */
+  @JdbcType(PostgreSQLJsonPGObjectJsonType.class)
+  private String summary;
 
   @Version
   private Long version;
@@ -103,6 +110,7 @@ public class Job {
     job.requestHash = requestHash;
     job.createdAt = now;
     job.updatedAt = now;
+    job.queuedAt = now;
     return job;
   }
 
@@ -213,6 +221,14 @@ public class Job {
 
   public Instant finishedAt() {
     return finishedAt;
+  }
+
+  public Instant queuedAt() {
+    return queuedAt;
+  }
+
+  public String summary() {
+    return summary;
   }
 
   public Long version() {

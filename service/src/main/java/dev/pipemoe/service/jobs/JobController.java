@@ -1,6 +1,7 @@
 package dev.pipemoe.service.jobs;
 
 import dev.pipemoe.service.security.Caller;
+import dev.pipemoe.service.system.Ids;
 import dev.pipemoe.service.system.Problems;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -17,9 +18,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -41,12 +45,15 @@ class JobController {
   private final SubmissionValidator validator;
   private final JobService jobs;
   private final JobsProperties properties;
+  private final ApplicationEventPublisher notices;
 
-  JobController(SubmissionReader reader, SubmissionValidator validator, JobService jobs, JobsProperties properties) {
+  JobController(SubmissionReader reader, SubmissionValidator validator, JobService jobs, JobsProperties properties,
+      ApplicationEventPublisher notices) {
     this.reader = reader;
     this.validator = validator;
     this.jobs = jobs;
     this.properties = properties;
+    this.notices = notices;
   }
 
   @PostMapping
@@ -70,6 +77,20 @@ class JobController {
       @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey,
       @Parameter(description = "validate only; store nothing") @RequestParam(defaultValue = "false") boolean dryRun,
       @Parameter(hidden = true) @AuthenticationPrincipal Caller caller,
+      HttpServletRequest request) throws IOException {
+    try {
+      ResponseEntity<JobView> response = store(contentType, idempotencyKey, dryRun, caller, request);
+      notices.publishEvent(new JobNotices.Submitted(dryRun ? JobNotices.SubmitOutcome.DRY_RUN
+          : response.getHeaders().containsHeader(REPLAYED) ? JobNotices.SubmitOutcome.REPLAYED
+          : JobNotices.SubmitOutcome.ACCEPTED));
+      return response;
+    } catch (ErrorResponseException e) {
+      notices.publishEvent(new JobNotices.Submitted(refusal(e)));
+      throw e;
+    }
+  }
+
+  private ResponseEntity<JobView> store(String contentType, String idempotencyKey, boolean dryRun, Caller caller,
       HttpServletRequest request) throws IOException {
     SpecForm form = reader.form(contentType);
     String key = idempotencyKey(idempotencyKey);
@@ -128,13 +149,20 @@ class JobController {
     return new JobView.Events(jobId, jobs.events(jobId, caller).stream().map(JobView.Event::of).toList());
   }
 
+  private static JobNotices.SubmitOutcome refusal(ErrorResponseException e) {
+    if (Problems.IDEMPOTENCY_KEY_REUSED.equals(e.getBody().getType())) {
+      return JobNotices.SubmitOutcome.KEY_REUSED;
+    }
+    if (e.getStatusCode().isSameCodeAs(HttpStatus.UNPROCESSABLE_CONTENT)) {
+      return JobNotices.SubmitOutcome.INVALID;
+    }
+    return e.getStatusCode().isSameCodeAs(HttpStatus.BAD_REQUEST) ? JobNotices.SubmitOutcome.MALFORMED
+        : JobNotices.SubmitOutcome.REFUSED;
+  }
+
   /** An id that is no UUID names no job: 404, like an unknown one. */
   private static UUID jobId(String id) {
-    try {
-      return UUID.fromString(id);
-    } catch (IllegalArgumentException e) {
-      throw Problems.notFound("no job " + id);
-    }
+    return Ids.fromPath(id, "job");
   }
 
   private int pageSize(Integer requested) {

@@ -12,6 +12,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
@@ -33,13 +34,15 @@ public class JobService {
   private final InstantSource clock;
   private final TransactionTemplate tx;
   private final TransactionTemplate readOnly;
+  private final ApplicationEventPublisher notices;
 
   JobService(JobRepository jobs, JobEventRepository events, JobsProperties properties, InstantSource clock,
-      PlatformTransactionManager transactions) {
+      PlatformTransactionManager transactions, ApplicationEventPublisher notices) {
     this.jobs = jobs;
     this.events = events;
     this.properties = properties;
     this.clock = clock;
+    this.notices = notices;
     this.tx = new TransactionTemplate(transactions);
     this.readOnly = new TransactionTemplate(transactions);
     this.readOnly.setReadOnly(true);
@@ -62,7 +65,10 @@ public class JobService {
       }
     }
     try {
-      return new Submitted(tx.execute(status -> insert(submission, prepared, caller, idempotencyKey)), false);
+      Job job = tx.execute(status -> insert(submission, prepared, caller, idempotencyKey));
+      // after the commit, so a woken lease call finds the job
+      notices.publishEvent(new JobNotices.Queued(job.id(), job.deviceType()));
+      return new Submitted(job, false);
     } catch (DataIntegrityViolationException e) {
       if (idempotencyKey == null) {
         throw e;
@@ -74,14 +80,19 @@ public class JobService {
   }
 
   /**
-   * QUEUED: cancelled at once. RUNNING: CANCELLING, and the worker (next issue) stops and confirms.
-   * CANCELLING and terminal states: nothing to do, the job comes back as it is. Retried when the
-   * job changed under us (a lease or heartbeat won the optimistic lock).
+   * QUEUED: cancelled at once. RUNNING: CANCELLING; the worker's next heartbeat is told, it stops
+   * and confirms. CANCELLING and terminal states: nothing to do, the job comes back as it is.
+   * Retried when the job changed under us (a lease, a heartbeat or a status report of the
+   * scheduler bumped its version; they all do).
    */
   public Job cancel(UUID id, Caller caller) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return tx.execute(status -> cancelOnce(id, caller));
+        Cancel cancel = tx.execute(status -> cancelOnce(id, caller));
+        if (cancel.finished()) {
+          notices.publishEvent(new JobNotices.Finished(id, JobState.CANCELLED, cancel.job().deviceType()));
+        }
+        return cancel.job();
       } catch (OptimisticLockingFailureException e) {
         if (attempt >= properties.cancelRetries()) {
           throw e;
@@ -138,7 +149,10 @@ public class JobService {
     return readOnly.execute(status -> jobs.findByOwnerAndIdempotencyKey(owner, key));
   }
 
-  private Job cancelOnce(UUID id, Caller caller) {
+  /** A cancel's outcome: the job, and whether this very cancel finished it (QUEUED to CANCELLED). */
+  private record Cancel(Job job, boolean finished) {}
+
+  private Cancel cancelOnce(UUID id, Caller caller) {
     Job job = visible(id, caller);
     Instant now = clock.instant();
     JobEvent event = switch (job.state()) {
@@ -152,7 +166,7 @@ public class JobService {
       jobs.saveAndFlush(job);
       events.save(event);
     }
-    return job;
+    return new Cancel(job, event != null && job.state() == JobState.CANCELLED);
   }
 
   private Job visible(UUID id, Caller caller) {

@@ -34,17 +34,20 @@ record JobView(
     @JsonRawValue String warnings,
     @Schema(type = "array", description = "the defaults and derivations the engine applied, in words")
     @JsonRawValue String notes,
+    @Schema(type = "object", description = "the worker's summary of the run, once it finished (or was cancelled):"
+        + " stepsCompleted, measuredSteps, meanStepSeconds, tflopsPerDevice, ...")
+    @JsonRawValue String summary,
     Boolean dryRun) {
 
   static JobView of(Job job) {
     return new JobView(job.id(), job.name(), job.owner(), job.state(), job.createdAt(), job.updatedAt(),
         job.startedAt(), job.finishedAt(), job.attempt(), job.maxAttempts(), job.specForm(), job.spec(),
-        job.specArgs(), job.effective(), job.warnings(), job.notes(), null);
+        job.specArgs(), job.effective(), job.warnings(), job.notes(), job.summary(), null);
   }
 
   static JobView dryRun(Prepared p) {
     return new JobView(null, p.name(), null, null, null, null, null, null, null, null, p.form(), p.specJson(),
-        p.args(), p.effectiveJson(), p.warningsJson(), p.notesJson(), true);
+        p.args(), p.effectiveJson(), p.warningsJson(), p.notesJson(), null, true);
   }
 
   /** A job in a listing: what tells jobs apart, without the spec (GET the job for that). */

@@ -6,8 +6,13 @@ public enum Role {
   USER,
   /** Everything a user may do, on every owner's jobs, plus token administration and metrics. */
   ADMIN,
-  /** A worker machine: only the worker protocol ({@code /api/v1/workers/**}), never the jobs API. */
-  WORKER;
+  /**
+   * A worker machine: only the worker protocol ({@code /api/v1/workers/**}) and the list of its own
+   * owner's workers, never the jobs API.
+   */
+  WORKER,
+  /** A Prometheus server: {@code GET /actuator/prometheus} (and health), nothing else. */
+  METRICS;
 
   public String authority() {
     return "ROLE_" + name();

@@ -5,6 +5,7 @@ import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
 import org.springframework.boot.security.autoconfigure.actuate.web.servlet.EndpointRequest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -14,8 +15,10 @@ import org.springframework.security.web.authentication.AnonymousAuthenticationFi
 /**
  * Who may call what. Bearer tokens only: no sessions, no cookies (so no CSRF), no basic or form
  * login. Health is the only anonymous route; the jobs API is for users and admins (never workers),
- * token administration and the other actuator endpoints (metrics) for admins, the worker protocol
- * (next issue) for workers; anything else needs some valid token.
+ * token administration and the other actuator endpoints for admins, the Prometheus scrape for
+ * admins and METRICS tokens, the worker protocol for workers, the list of workers for users,
+ * admins and workers; anything else needs a user, admin or worker token (a METRICS token can
+ * scrape and nothing more).
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
@@ -32,14 +35,18 @@ class SecurityConfiguration {
         .addFilterBefore(new BearerTokenFilter(tokens, problems), AnonymousAuthenticationFilter.class)
         .exceptionHandling(e -> e.authenticationEntryPoint(problems).accessDeniedHandler(problems))
         .authorizeHttpRequests(requests -> requests
-            // errors raised after authorization render as problem details, whoever asked
-            .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
+            // errors raised after authorization render as problem details, whoever asked; an
+            // ASYNC dispatch (the end of a live stream) belongs to a request authorized already
+            .dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.ASYNC).permitAll()
             .requestMatchers(EndpointRequest.to(HealthEndpoint.class)).permitAll()
+            .requestMatchers(EndpointRequest.to("prometheus")).hasAnyRole(Role.ADMIN.name(), Role.METRICS.name())
             .requestMatchers(EndpointRequest.toAnyEndpoint()).hasRole(Role.ADMIN.name())
             .requestMatchers("/api/v1/jobs", "/api/v1/jobs/**").hasAnyRole(Role.USER.name(), Role.ADMIN.name())
             .requestMatchers("/api/v1/admin/**").hasRole(Role.ADMIN.name())
-            .requestMatchers("/api/v1/workers/**").hasRole(Role.WORKER.name())
-            .anyRequest().authenticated())
+            .requestMatchers(HttpMethod.GET, "/api/v1/workers")
+            .hasAnyRole(Role.USER.name(), Role.ADMIN.name(), Role.WORKER.name())
+            .requestMatchers("/api/v1/workers", "/api/v1/workers/**").hasRole(Role.WORKER.name())
+            .anyRequest().hasAnyRole(Role.USER.name(), Role.ADMIN.name(), Role.WORKER.name()))
         .build();
   }
 }

@@ -21,4 +21,13 @@ public final class Ids {
     long lsb = (RANDOM.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
     return new UUID(msb, lsb);
   }
+
+  /** An id from a path: one that is no UUID names nothing, so it is a 404 like an unknown one. */
+  public static UUID fromPath(String id, String what) {
+    try {
+      return UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      throw Problems.notFound("no " + what + " " + id);
+    }
+  }
 }

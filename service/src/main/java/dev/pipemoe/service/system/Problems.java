@@ -26,6 +26,10 @@ public final class Problems {
   public static final URI BODY_TOO_LARGE = URI.create(BASE + "body-too-large");
   /** 400: a query parameter or header the API cannot use (page size, page token, key format). */
   public static final URI INVALID_PARAMETER = URI.create(BASE + "invalid-parameter");
+  /** 409: a worker speaks of an attempt it no longer holds (lost, ended, or another worker's); stop it. */
+  public static final URI ATTEMPT_NOT_HELD = URI.create(BASE + "attempt-not-held");
+  /** 409: a worker name registered by a token of another owner. */
+  public static final URI WORKER_NAME_TAKEN = URI.create(BASE + "worker-name-taken");
 
   private Problems() {}
 

@@ -45,6 +45,26 @@ class ActuatorAndOpenApiTest extends ApiTest {
   }
 
   @Test
+  void openApiDocumentsTheWorkerProtocolWithItsOwnSchemas() {
+    JsonNode api = http.get("/v3/api-docs").token(ADMIN_TOKEN).send().json();
+
+    assertThat(api.at("/paths").propertyNames()).contains("/api/v1/workers", "/api/v1/workers/{workerId}/heartbeat",
+        "/api/v1/workers/{workerId}/lease", "/api/v1/workers/{workerId}/attempts/{jobId}/{attempt}/status",
+        "/api/v1/workers/{workerId}/metrics", "/api/v1/jobs/{id}/metrics", "/api/v1/jobs/{id}/summary",
+        "/api/v1/jobs/{id}/stream");
+    // nested records of the protocol share simple names; each must keep a schema of its own
+    assertThat(api.at("/components/schemas").propertyNames()).contains("RegisterRequest", "RegisterResponse",
+        "HeartbeatRequest", "HeartbeatResponse", "MetricBatchRequest", "MetricBatchResponse", "AttemptStatus",
+        "AttemptStatusSummary", "Assignment", "StepMetrics", "MetricsPage", "JobSummary");
+    assertThat(api.at("/paths/~1api~1v1~1workers/post/requestBody/content/application~1json/schema/$ref")
+        .stringValue()).endsWith("/RegisterRequest");
+    assertThat(api.at("/components/schemas/RegisterRequest/properties").propertyNames())
+        .contains("name", "bootId", "deviceType", "devices", "fabrics", "version");
+    assertThat(api.at("/components/schemas/MetricBatchRequest/properties").propertyNames())
+        .contains("jobId", "attempt", "records");
+  }
+
+  @Test
   void theOpenApiExamplesAreValidJobs() {
     String user = token(uniqueOwner("example"), Role.USER);
     JsonNode api = http.get("/v3/api-docs").token(user).send().json();

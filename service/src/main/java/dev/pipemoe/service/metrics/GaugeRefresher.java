@@ -1,0 +1,53 @@
+package dev.pipemoe.service.metrics;
+
+import dev.pipemoe.service.workers.SchedulerProperties;
+import java.time.InstantSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.annotation.SchedulingConfigurer;
+import org.springframework.scheduling.config.ScheduledTaskRegistrar;
+
+/**
+ * Reads the gauges' values from the database every {@code pipemoe.metrics.gauge-refresh-interval}
+ * (a scrape then costs nothing). A pass that fails is logged and counted, and the gauges keep
+ * their last values until the next pass succeeds.
+ */
+@Configuration(proxyBeanMethods = false)
+class GaugeRefresher implements SchedulingConfigurer {
+
+  private static final Logger log = LoggerFactory.getLogger(GaugeRefresher.class);
+
+  private final GaugeQueries queries;
+  private final PipemoeMetrics metrics;
+  private final MetricsProperties properties;
+  private final SchedulerProperties scheduler;
+  private final InstantSource clock;
+
+  GaugeRefresher(GaugeQueries queries, PipemoeMetrics metrics, MetricsProperties properties,
+      SchedulerProperties scheduler, InstantSource clock) {
+    this.queries = queries;
+    this.metrics = metrics;
+    this.properties = properties;
+    this.scheduler = scheduler;
+    this.clock = clock;
+  }
+
+  @Override
+  public void configureTasks(ScheduledTaskRegistrar registrar) {
+    registrar.addFixedDelayTask(this::refresh, properties.gaugeRefreshInterval());
+  }
+
+  /** One pass; never throws. */
+  void refresh() {
+    try {
+      metrics.updateJobs(queries.activeJobs());
+      metrics.updateWorkers(queries.workers(clock.instant().minus(scheduler.leaseTimeout())));
+      metrics.updateRunningJobs(queries.runningJobSteps(properties.maxJobSeries()), queries.runningJobs());
+      metrics.refreshed(false);
+    } catch (RuntimeException e) {
+      log.error("gauge refresh failed; the gauges keep their last values", e);
+      metrics.refreshed(true);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.pipemoe.service.workers;
+
+import dev.pipemoe.service.jobs.JobNotices;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.event.TransactionalEventListener;
+
+/**
+ * Wakes the lease calls waiting on this replica when work may have appeared for their device type:
+ * a job was queued (submitted or retried) or an attempt ended (its devices are free). Only a hint:
+ * a woken call looks at the database, and calls also look every poll interval, which is how they
+ * see jobs queued through another replica.
+ *
+ * <p>A generation counter per device type avoids lost wake-ups: a caller reads the generation
+ * before it looks at the queue and waits only while it is unchanged.
+ */
+@Component
+class QueueSignal {
+
+  private final ConcurrentMap<String, Generation> byDeviceType = new ConcurrentHashMap<>();
+
+  long generation(String deviceType) {
+    return of(deviceType).current();
+  }
+
+  /** Waits until the generation differs from {@code seen} or the time is up. */
+  void awaitChange(String deviceType, long seen, long nanos) throws InterruptedException {
+    of(deviceType).await(seen, nanos);
+  }
+
+  @TransactionalEventListener(fallbackExecution = true)
+  void queued(JobNotices.Queued notice) {
+    of(notice.deviceType()).bump();
+  }
+
+  @TransactionalEventListener(fallbackExecution = true)
+  void ended(AttemptNotices.Ended notice) {
+    of(notice.deviceType()).bump();
+  }
+
+  private Generation of(String deviceType) {
+    return byDeviceType.computeIfAbsent(deviceType, t -> new Generation());
+  }
+
+  private static final class Generation {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private long value;
+
+    long current() {
+      lock.lock();
+      try {
+        return value;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    void bump() {
+      lock.lock();
+      try {
+        value++;
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    void await(long seen, long nanos) throws InterruptedException {
+      lock.lock();
+      try {
+        long left = nanos;
+        while (value == seen && left > 0) {
+          left = changed.awaitNanos(left);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.pipemoe.service;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The base of the scheduling tests: the whole service over real HTTP, like {@link ApiTest}, but in
+ * a schema of its own (so no other test's queued jobs are leased), with a {@link TestClock} and
+ * short loop intervals. All subclasses share this one context. Before each test every unfinished
+ * job of the schema is cancelled, so a test leases only what it submitted.
+ */
+@Import(TestClock.Config.class)
+@TestPropertySource(properties = {
+    "pipemoe.scheduler.sweep-interval=100ms",
+    "pipemoe.scheduler.poll-interval=200ms",
+    "pipemoe.scheduler.heartbeat-interval=1s",
+    "pipemoe.scheduler.lease-timeout=30s",
+    "pipemoe.scheduler.poll-timeout=5s",
+    "pipemoe.metrics.gauge-refresh-interval=100ms",
+    "pipemoe.metrics.stream-poll-interval=50ms",
+    "pipemoe.metrics.stream-keep-alive=1s",
+    "pipemoe.metrics.max-job-series=3"})
+public abstract class SchedulerTest extends ApiTest {
+
+  public static final String SCHEMA = "sched_" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+
+  @Autowired
+  protected TestClock clock;
+
+  @Autowired
+  protected JdbcTemplate jdbc;
+
+  @Autowired
+  protected MeterRegistry meters;
+
+  @DynamicPropertySource
+  static void schema(DynamicPropertyRegistry registry) {
+    TestDatabase.registerSchema(registry, SCHEMA);
+  }
+
+  @BeforeEach
+  protected void emptyQueue() {
+    Instant now = clock.instant();
+    jdbc.update("update attempts set state = 'CANCELLED', reason = 'TEST_CLEANUP', finished_at = ?"
+        + " where state in ('LEASED', 'RUNNING')", java.sql.Timestamp.from(now));
+    jdbc.update("update jobs set state = 'CANCELLED', finished_at = ?, updated_at = ?, version = version + 1"
+        + " where state in ('QUEUED', 'RUNNING', 'CANCELLING')", java.sql.Timestamp.from(now),
+        java.sql.Timestamp.from(now));
+  }
+
+  /** A job body that needs {@code devices} ranks (tensor 1, data = devices) and runs {@code steps} steps. */
+  protected static Map<String, Object> smallJob(String name, int devices, int steps) {
+    return Map.of("name", name,
+        "model", Map.of("moeModelType", "deepspeed_moe", "numExperts", Math.max(2, devices)),
+        "parallel", Map.of("tensor", 1, "expert", devices, "data", devices),
+        "training", Map.of("steps", steps, "warmupSteps", Math.min(2, steps - 1)));
+  }
+
+  protected String submitId(String token, Object body) {
+    return submitted(token, body).get("id").stringValue();
+  }
+
+  protected JsonNode job(String token, String id) {
+    Http.Response r = http.get("/api/v1/jobs/" + id).token(token).send();
+    if (r.status() != 200) {
+      throw new AssertionError(r.toString());
+    }
+    return r.json();
+  }
+
+  protected String state(String token, String id) {
+    return job(token, id).get("state").stringValue();
+  }
+
+  /** Waits until {@code condition} holds, checking every 20 ms, failing after {@code timeout}. */
+  protected static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what);
+      }
+    }
+  }
+
+  /** Waits until the lease sweeper has finished two more passes: one that began after this call. */
+  protected void awaitSweeps() {
+    double before = counter("pipemoe.lease.sweeps", "outcome", "ok");
+    await("two more sweeper passes", Duration.ofSeconds(10),
+        () -> counter("pipemoe.lease.sweeps", "outcome", "ok") >= before + 2);
+  }
+
+  /** A counter's value, summed over all its series with these tags. */
+  protected double counter(String name, String... tags) {
+    return meters.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+}
