@@ -74,19 +74,20 @@ public class TokenService {
   }
 
   /**
-   * Creates the configured admin token unless a token with that secret exists (revoked or not).
-   * Returns whether it created one. Concurrent replicas may both try; the unique hash decides and
-   * the loser's insert fails, which {@link AdminTokenBootstrap} treats as "exists".
+   * Creates a configured token ({@link TokenBootstrap}) unless a token with that secret exists
+   * (revoked or not, whatever its role). Returns whether it created one. Concurrent replicas may
+   * both try; the unique hash decides and the loser's insert fails, which {@link TokenBootstrap}
+   * treats as "exists".
    */
   @Transactional
-  public boolean bootstrapAdmin(String secret, String owner) {
+  public boolean bootstrap(String secret, Role role, String owner, String description) {
     byte[] hash = hash(secret);
     if (tokens.findByTokenHash(hash).isPresent()) {
       return false;
     }
     String hint = secret.substring(0, 4);
-    tokens.saveAndFlush(new ApiToken(Ids.newId(clock.instant()), owner, Role.ADMIN, hash, hint,
-        "bootstrapped from PIPEMOE_ADMIN_TOKEN", clock.instant(), "bootstrap"));
+    tokens.saveAndFlush(new ApiToken(Ids.newId(clock.instant()), owner, role, hash, hint, description,
+        clock.instant(), "bootstrap"));
     return true;
   }
 

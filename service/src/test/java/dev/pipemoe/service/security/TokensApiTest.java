@@ -24,7 +24,7 @@ class TokensApiTest extends ApiTest {
   TokenService tokens;
 
   @Autowired
-  AdminTokenBootstrap bootstrap;
+  TokenBootstrap bootstrap;
 
   @Test
   void aCreatedTokenIsShownOnceAndStoredOnlyAsItsHash() throws Exception {
@@ -121,24 +121,24 @@ class TokensApiTest extends ApiTest {
     Integer admins = jdbc.queryForObject("select count(*) from api_tokens where token_hash = ?", Integer.class,
         (Object) TokenService.hash(ADMIN_TOKEN));
     assertThat(admins).isEqualTo(1);
-    assertThat(tokens.bootstrapAdmin(ADMIN_TOKEN, "admin")).isFalse();
+    assertThat(tokens.bootstrap(ADMIN_TOKEN, Role.ADMIN, "admin", "test")).isFalse();
     assertThat(tokens.find(ADMIN_TOKEN).orElseThrow().role()).isEqualTo(Role.ADMIN);
   }
 
   @Test
   void aRevokedBootstrapTokenStaysRevoked() {
     String secret = "bootstrap-secret-" + uniqueOwner("x") + "-0123456789abcdef";
-    assertThat(tokens.bootstrapAdmin(secret, "admin")).isTrue();
+    assertThat(tokens.bootstrap(secret, Role.ADMIN, "admin", "test")).isTrue();
     String id = tokens.find(secret).orElseThrow().id().toString();
     http.post("/api/v1/admin/tokens/" + id + "/revoke").token(ADMIN_TOKEN).send();
 
-    assertThat(tokens.bootstrapAdmin(secret, "admin")).isFalse();
+    assertThat(tokens.bootstrap(secret, Role.ADMIN, "admin", "test")).isFalse();
     assertThat(http.get("/api/v1/jobs").token(secret).send().status()).isEqualTo(401);
   }
 
   @Test
   void aShortBootstrapTokenIsRefusedAtStartup() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SecurityProperties("short", "admin"))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SecurityProperties("short", "admin", "", "workers", "", "prometheus"))
         .hasMessageContaining("at least 32 characters");
   }
 
