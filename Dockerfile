@@ -30,7 +30,8 @@ WORKDIR /app
 USER 10001:10001
 
 # The REST service. It loads no native code. Configure with PIPEMOE_DB_URL, PIPEMOE_DB_USER,
-# PIPEMOE_DB_PASSWORD, PIPEMOE_ADMIN_TOKEN (docs/service.md).
+# PIPEMOE_DB_PASSWORD, and the tokens it creates at startup: PIPEMOE_ADMIN_TOKEN,
+# PIPEMOE_WORKER_TOKEN, PIPEMOE_METRICS_TOKEN (docs/service.md).
 FROM runtime AS service
 COPY --from=build /src/dist/pipemoe-service.jar /app/pipemoe-service.jar
 EXPOSE 8080
