@@ -26,8 +26,12 @@ final class Dashboards {
 
   record Dashboard(String file, JsonNode json) {}
 
-  /** A query of a panel's target or of a template variable, as the dashboard stores it. */
-  record Query(String dashboard, String where, String datasource, String text) {
+  /**
+   * A query of a panel's target or of a template variable, as the dashboard stores it, with what
+   * Grafana needs of its result: the panel type and the target's format ("variable" for variables).
+   */
+  record Query(String dashboard, String where, String datasource, String text, String panelType,
+      String format) {
     boolean promql() {
       return PROMETHEUS.equals(datasource);
     }
@@ -79,7 +83,7 @@ final class Dashboards {
           }
           String query = PROMETHEUS.equals(uid) ? text(t.path("expr")) : text(t.path("rawSql"));
           queries.add(new Query(d.file(), "panel '" + text(panel.path("title")) + "' " + text(t.path("refId")),
-              uid, query));
+              uid, query, text(panel.path("type")), text(t.path("format"))));
         }
       }
       for (JsonNode v : d.json().path("templating").path("list")) {
@@ -87,7 +91,7 @@ final class Dashboards {
           JsonNode q = v.path("query");
           String query = q.isString() ? q.stringValue() : text(q.path("query")) + text(q.path("rawSql"));
           queries.add(new Query(d.file(), "variable $" + text(v.path("name")),
-              text(v.path("datasource").path("uid")), query));
+              text(v.path("datasource").path("uid")), query, "variable", "variable"));
         }
       }
     }
