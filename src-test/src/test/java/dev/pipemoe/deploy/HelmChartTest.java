@@ -60,6 +60,10 @@ class HelmChartTest {
     assertThat(docs).noneMatch(d -> "Secret".equals(d.get("kind")));
 
     Map<String, Object> npu = find(docs, "StatefulSet", "rel-pipemoe-worker-npu");
+    Map<String, Object> governing = find(docs, "Service", (String) at(npu, "spec", "serviceName"));
+    assertThat((String) at(governing, "spec", "clusterIP")).isEqualTo("None");
+    assertThat((Map<String, Object>) at(governing, "spec", "selector"))
+        .isEqualTo(at(npu, "spec", "selector", "matchLabels"));
     Map<String, Object> w = container(npu);
     assertThat((String) at(npu, "spec", "template", "spec", "nodeSelector", "accelerator-type"))
         .isEqualTo("module-a3-16");
