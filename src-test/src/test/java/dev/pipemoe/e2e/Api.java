@@ -140,6 +140,24 @@ final class Api {
     return null;
   }
 
+  /** The service's Prometheus scrape (an admin may read it). */
+  String prometheus() {
+    Http.Response r = Http.get(url("/actuator/prometheus"), adminToken);
+    expect(r, 200, "GET /actuator/prometheus");
+    return r.body();
+  }
+
+  /** Requests of a method the service is serving right now (Micrometer's active-request timer). */
+  int activeRequests(String method) {
+    int n = 0;
+    for (String line : prometheus().split("\n")) {
+      if (line.startsWith("http_server_requests_active_seconds_count{") && line.contains("method=\"" + method + "\"")) {
+        n += (int) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return n;
+  }
+
   JsonNode get(String path) {
     Http.Response r = Http.get(url(path), userToken);
     expect(r, 200, "GET " + path);

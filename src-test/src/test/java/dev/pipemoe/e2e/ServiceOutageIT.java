@@ -28,7 +28,8 @@ class ServiceOutageIT {
   static final E2eSystem system = new E2eSystem(Map.of(
       "pipemoe.scheduler.heartbeat-interval", "500ms",
       "pipemoe.scheduler.lease-timeout", "60s",
-      "pipemoe.scheduler.poll-timeout", "5s"));
+      // longer than Boot's graceful shutdown (30 s): a stop must not wait for an idle worker's poll
+      "pipemoe.scheduler.poll-timeout", "60s"));
 
   static WorkerProcess worker;
   final Api api = system.api();
@@ -49,6 +50,34 @@ class ServiceOutageIT {
   @Test
   void aServiceKilledMidJobAndStartedAgainLosesNoStep() {
     survivesAnOutage("e2e-killed", () -> system.service().kill());
+  }
+
+  @Test
+  void aServiceStoppedWhileAWorkerWaitsForWorkAnswersThePollAndShutsDownGracefully() {
+    Await.until("node-o idle", RUN, () -> worker.metric("pipemoe_worker_attempts_running"), n -> n == 0.0);
+    // node-o's only long request is its lease poll (heartbeats take milliseconds): seen twice, it waits
+    Await.until("a lease poll held by the service", RUN,
+        () -> api.activeRequests("POST") + " then " + sleepThen(() -> api.activeRequests("POST")),
+        s -> s.equals("1 then 1"));
+    double empty = worker.metric("pipemoe_worker_lease_polls_total{result=\"empty\"}");
+    Proc stopped = system.service().process();
+
+    system.service().stop();
+
+    String log = stopped.logText();
+    assertThat(log).contains("Graceful shutdown complete").doesNotContain("Graceful shutdown aborted");
+    assertThat(worker.metric("pipemoe_worker_lease_polls_total{result=\"empty\"}"))
+        .as("the waiting poll was answered (204), not cut off").isGreaterThan(empty);
+    system.service().start();
+  }
+
+  private static <T> T sleepThen(java.util.function.Supplier<T> s) {
+    try {
+      Thread.sleep(300);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return s.get();
   }
 
   @Test
