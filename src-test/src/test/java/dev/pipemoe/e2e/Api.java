@@ -72,17 +72,13 @@ final class Api {
     return get("/api/v1/jobs/" + id);
   }
 
-  String state(String id) {
-    return job(id).path("state").asString();
-  }
-
   JsonNode cancel(String id) {
     Http.Response r = Http.post(url("/api/v1/jobs/" + id + "/cancel"), userToken, null);
     expect(r, 200, "cancelling " + id);
     return r.json();
   }
 
-  /** The job's events, oldest first, each as "REASON" plus its fields. */
+  /** The job's events, oldest first. */
   List<JsonNode> events(String id) {
     List<JsonNode> out = new ArrayList<>();
     get("/api/v1/jobs/" + id + "/events").path("events").forEach(out::add);
@@ -95,10 +91,6 @@ final class Api {
 
   JsonNode summary(String id) {
     return get("/api/v1/jobs/" + id + "/summary");
-  }
-
-  JsonNode summary(String id, int attempt) {
-    return get("/api/v1/jobs/" + id + "/summary?attempt=" + attempt);
   }
 
   /** Every stored record of the job (attempt "all", "latest" or a number), page by page. */

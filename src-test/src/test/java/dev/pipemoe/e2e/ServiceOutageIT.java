@@ -2,14 +2,17 @@ package dev.pipemoe.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The service goes away mid-job for several seconds (stopped, or killed) and comes back on the same
@@ -71,7 +74,7 @@ class ServiceOutageIT {
     system.service().start();
   }
 
-  private static <T> T sleepThen(java.util.function.Supplier<T> s) {
+  private static <T> T sleepThen(Supplier<T> s) {
     try {
       Thread.sleep(300);
     } catch (InterruptedException e) {
@@ -91,7 +94,7 @@ class ServiceOutageIT {
 
     worker.stop();  // SIGTERM: nobody to report to, nobody to ship to
 
-    List<java.nio.file.Path> files = worker.spoolFiles();
+    List<Path> files = worker.spoolFiles();
     assertThat(files).hasSize(1);
     long waiting = WorkerProcess.unacknowledged(files.getFirst());
     assertThat(waiting).isPositive();
@@ -104,7 +107,7 @@ class ServiceOutageIT {
     String state = Await.until("the job to end", RUN, () -> api.job(id).path("state").asString(),
         s -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(s));
     assertThat(state).isEqualTo("SUCCEEDED");
-    List<tools.jackson.databind.JsonNode> events = api.events(id);
+    List<JsonNode> events = api.events(id);
     assertThat(events).extracting(e -> e.path("reason").asString()).containsExactly(
         "SUBMITTED", "LEASED", "STARTED", "ATTEMPT_LOST", "LEASED", "STARTED", "SUCCEEDED");
     assertThat(events.get(3).path("message").asString()).contains("WORKER_RESTARTED");

@@ -36,10 +36,6 @@ final class ServiceProcess {
     return "http://localhost:" + port;
   }
 
-  int port() {
-    return port;
-  }
-
   /** Starts the service and waits until its health answers UP. */
   void start() {
     List<String> args = new ArrayList<>(List.of("--server.port=" + port,

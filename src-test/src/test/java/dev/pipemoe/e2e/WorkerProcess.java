@@ -82,10 +82,6 @@ final class WorkerProcess {
     return Http.get(management("/actuator/health/liveness"), null);
   }
 
-  Http.Response health() {
-    return Http.get(management("/actuator/health"), null);
-  }
-
   /** One series of the worker's Prometheus scrape, e.g. {@code pipemoe_worker_steps_total}. */
   double metric(String series) {
     String text = Http.get(management("/actuator/prometheus"), null).body();
