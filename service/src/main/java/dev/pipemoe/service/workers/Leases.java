@@ -19,7 +19,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The long-poll lease. A call holds the HTTP request (on a virtual thread) up to its wait, but
  * never a transaction or a connection while it waits: each look at the queue is one short
  * transaction, and between looks the call sleeps until {@link QueueSignal} says work may have
- * appeared on this replica, or for the poll interval (jobs queued through another replica).
+ * appeared on this replica, or for the poll interval (jobs queued through another replica). When
+ * the service shuts down, waiting calls answer at once (nothing found), so that they do not hold up
+ * the graceful shutdown.
  */
 @Service
 class Leases {
@@ -58,7 +60,7 @@ class Leases {
         continue;
       }
       long left = deadline - System.nanoTime();
-      if (left <= 0) {
+      if (left <= 0 || signal.closing()) {  // shutting down: answer now, the worker polls elsewhere
         return Optional.empty();
       }
       signal.awaitChange(deviceType, seen, Math.min(left, properties.pollInterval().toNanos()));

@@ -5,6 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
@@ -21,6 +23,7 @@ import org.springframework.transaction.event.TransactionalEventListener;
 class QueueSignal {
 
   private final ConcurrentMap<String, Generation> byDeviceType = new ConcurrentHashMap<>();
+  private volatile boolean closing;
 
   long generation(String deviceType) {
     return of(deviceType).current();
@@ -29,6 +32,23 @@ class QueueSignal {
   /** Waits until the generation differs from {@code seen} or the time is up. */
   void awaitChange(String deviceType, long seen, long nanos) throws InterruptedException {
     of(deviceType).await(seen, nanos);
+  }
+
+  /** True once the application is shutting down: lease calls stop waiting. */
+  boolean closing() {
+    return closing;
+  }
+
+  /**
+   * The application is shutting down (SIGTERM): wakes every waiting lease call, which then answers
+   * 204. Otherwise the web server's graceful shutdown waits for each idle worker's poll to run out
+   * (the poll timeout, 30 s, as long as Boot's whole shutdown phase), and a service with idle
+   * workers took half a minute to stop. Published before the server begins its graceful shutdown.
+   */
+  @EventListener(ContextClosedEvent.class)
+  void contextClosed() {
+    closing = true;
+    byDeviceType.values().forEach(Generation::bump);
   }
 
   @TransactionalEventListener(fallbackExecution = true)

@@ -35,6 +35,7 @@ final class HeartbeatLoop implements Runnable {
   private final WorkerMetrics metrics;
   private final String bootId;
   private final Supplier<AttemptControl> current;
+  private final Runnable onRegistered;
   private final Object wake = new Object();
   private volatile String workerId;
   private volatile Register.Response registration;
@@ -42,13 +43,14 @@ final class HeartbeatLoop implements Runnable {
   private volatile boolean stopped;
 
   HeartbeatLoop(WorkerProperties props, ServiceClient client, Backoff backoff,
-      WorkerMetrics metrics, String bootId, Supplier<AttemptControl> current) {
+      WorkerMetrics metrics, String bootId, Supplier<AttemptControl> current, Runnable onRegistered) {
     this.props = props;
     this.client = client;
     this.backoff = backoff;
     this.metrics = metrics;
     this.bootId = bootId;
     this.current = current;
+    this.onRegistered = onRegistered;
   }
 
   /** The id the service gave; null until registered (and again after a 404). */
@@ -115,6 +117,7 @@ final class HeartbeatLoop implements Runnable {
     log.info("registered with {} as worker {} (heartbeat every {}, lease timeout {}, poll up to"
         + " {})", props.serviceUrl(), r.workerId(), r.heartbeatInterval(), r.leaseTimeout(),
         r.pollTimeout());
+    onRegistered.run();
   }
 
   private void heartbeat() throws ServiceException {

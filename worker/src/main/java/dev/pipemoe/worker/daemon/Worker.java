@@ -82,7 +82,10 @@ public final class Worker implements SmartLifecycle {
     // a new boot id per process: registering with it tells the service that the attempts an
     // earlier process of this name held are lost
     this.heartbeats = new HeartbeatLoop(props, client, backoff, metrics,
-        UUID.randomUUID().toString(), () -> current);
+        UUID.randomUUID().toString(), () -> current,
+        // records an earlier process left (or spooled while unregistered) go now, not after a
+        // flush interval: until registered the shipper had nothing it could do
+        shipper::wakeNow);
   }
 
   @Override
@@ -130,12 +133,13 @@ public final class Worker implements SmartLifecycle {
     shipper.stop();
     join(heartbeatThread, TimeUnit.SECONDS.toNanos(2));
     join(shipperThread, TimeUnit.SECONDS.toNanos(2));
+    long pending = spool.pendingRecords();  // closing forgets the files, not their records
     try {
       spool.close();
     } catch (IOException e) {
       log.warn("closing the spool: {}", e.toString());
     }
-    log.info("stopped; {} metric records wait in {} for the next start", spool.pendingRecords(),
+    log.info("stopped; {} metric records wait in {} for the next start", pending,
         spool.directory());
     stopped = true;
   }

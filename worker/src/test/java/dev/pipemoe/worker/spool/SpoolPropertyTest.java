@@ -23,9 +23,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Random interleavings of appends, shipping passes against a flaky service (unreachable, answer
- * lost, not acknowledged), attempts ending and worker restarts: in the end the service holds every
- * record appended, and no record whose acknowledgement reached the worker was ever sent again.
+ * Random interleavings of appends, shipping passes over a flaky wire (unreachable, answer lost, not
+ * acknowledged), attempts ending and worker restarts: in the end every record appended was
+ * acknowledged, nothing else was sent, and no record whose acknowledgement reached the worker was
+ * ever sent again.
  */
 class SpoolPropertyTest {
 
@@ -33,7 +34,7 @@ class SpoolPropertyTest {
 
   record Append(int records) implements Op {}
 
-  record Ship(RecordingService.Mode mode, int batchSize) implements Op {}
+  record Ship(SentBatches.Answer answer, int batchSize) implements Op {}
 
   /** The attempt ends; the next appends belong to a new attempt. */
   record EndAttempt() implements Op {}
@@ -44,9 +45,10 @@ class SpoolPropertyTest {
   static Op op(SplittableRandom r) {
     return switch (Gen.intIn(r, 0, 9)) {
       case 0, 1, 2, 3 -> new Append(Gen.intIn(r, 1, 6));
-      case 4, 5, 6 -> new Ship(Gen.oneOf(r, RecordingService.Mode.OK, RecordingService.Mode.OK,
-          RecordingService.Mode.UNREACHABLE, RecordingService.Mode.ANSWER_LOST,
-          RecordingService.Mode.NOT_ACKNOWLEDGED), Gen.intIn(r, 1, 7));
+      case 4, 5, 6 -> new Ship(Gen.oneOf(r, SentBatches.Answer.ACKNOWLEDGED,
+          SentBatches.Answer.ACKNOWLEDGED, SentBatches.Answer.UNREACHABLE,
+          SentBatches.Answer.ANSWER_LOST, SentBatches.Answer.NOT_ACKNOWLEDGED),
+          Gen.intIn(r, 1, 7));
       case 7 -> new EndAttempt();
       default -> new Restart();
     };
@@ -66,8 +68,8 @@ class SpoolPropertyTest {
   private static void check(List<Op> ops) throws IOException {
     Path dir = Files.createTempDirectory("spool-prop");
     WorkerMetrics metrics = new WorkerMetrics(new SimpleMeterRegistry());
-    RecordingService service = new RecordingService();
-    Set<RecordingService.Key> appended = new HashSet<>();
+    SentBatches wire = new SentBatches();
+    Set<SentBatches.Key> appended = new HashSet<>();
     try {
       Spool spool = Spool.open(dir, metrics);
       int attempt = 1;
@@ -81,13 +83,13 @@ class SpoolPropertyTest {
             }
             for (int i = 0; i < a.records(); i++) {
               spool.append(current, SpoolTest.record(step, 0));
-              appended.add(new RecordingService.Key("job", attempt, step, 0));
+              appended.add(new SentBatches.Key("job", attempt, step, 0));
               step++;
             }
           }
           case Ship s -> {
-            service.mode = s.mode();
-            shipper(spool, service, s.batchSize()).shipPending();
+            wire.answer = s.answer();
+            shipper(spool, wire, s.batchSize()).shipPending();
           }
           case EndAttempt e -> {
             if (current != null) {
@@ -105,18 +107,19 @@ class SpoolPropertyTest {
             step = 0;
           }
         }
-        assertThat(service.resentAfterAck).as("records sent again after their ack").isEmpty();
+        assertThat(wire.sentAgainAfterAck).as("records sent again after their ack").isEmpty();
       }
       if (current != null) {
         spool.seal(current);
       }
-      service.mode = RecordingService.Mode.OK;
-      Shipper shipper = shipper(spool, service, 5);
+      wire.answer = SentBatches.Answer.ACKNOWLEDGED;
+      Shipper shipper = shipper(spool, wire, 5);
       while (shipper.shipPending() != Shipper.Pass.IDLE) {
         // until every file is drained and deleted
       }
-      assertThat(service.stored.keySet()).as("stored = appended").isEqualTo(appended);
-      assertThat(service.resentAfterAck).isEmpty();
+      assertThat(wire.acknowledged).as("acknowledged = appended").isEqualTo(appended);
+      assertThat(wire.arrivedOnce()).as("nothing but appended records sent").isEqualTo(appended);
+      assertThat(wire.sentAgainAfterAck).isEmpty();
       assertThat(spool.files()).isEmpty();
       spool.close();
       try (Stream<Path> left = Files.list(dir)) {
@@ -127,8 +130,8 @@ class SpoolPropertyTest {
     }
   }
 
-  private static Shipper shipper(Spool spool, RecordingService service, int batchSize) {
-    return new Shipper(spool, service, batchSize, Duration.ofMillis(10),
+  private static Shipper shipper(Spool spool, SentBatches wire, int batchSize) {
+    return new Shipper(spool, wire, batchSize, Duration.ofMillis(10),
         new Backoff(Duration.ofMillis(1), Duration.ofMillis(2), new SplittableRandom(1)),
         new WorkerMetrics(new SimpleMeterRegistry()), () -> true, ref -> {});
   }

@@ -31,7 +31,7 @@ class SpoolTest {
   Path dir;
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final WorkerMetrics metrics = new WorkerMetrics(registry);
-  final RecordingService service = new RecordingService();
+  final SentBatches wire = new SentBatches();
   final List<AttemptRef> rejected = new ArrayList<>();
 
   static StepMetrics record(int step, int rank) {
@@ -78,9 +78,10 @@ class SpoolTest {
       assertThat(g.sealed()).isTrue();
       assertThat(g.pendingRecords()).isEqualTo(10);
     });
-    assertThat(shipper(again, service, 4).shipPending()).isEqualTo(Shipper.Pass.SHIPPED);
-    assertThat(service.stored).hasSize(10);
-    assertThat(service.calls).isEqualTo(3);
+    assertThat(shipper(again, wire, 4).shipPending()).isEqualTo(Shipper.Pass.SHIPPED);
+    assertThat(wire.acknowledged).hasSize(10);
+    assertThat(wire.arrived).hasSize(10);
+    assertThat(wire.calls).isEqualTo(3);
     assertThat(again.files()).isEmpty();
     assertThat(files()).isEmpty();
     assertThat(counter("pipemoe.worker.metric.records.acked")).isEqualTo(10);
@@ -95,41 +96,42 @@ class SpoolTest {
     int[] calls = {0};
     Shipper.Sender failsAfterTwo = batch -> {
       if (++calls[0] > 2) {
-        service.mode = RecordingService.Mode.UNREACHABLE;
+        wire.answer = SentBatches.Answer.UNREACHABLE;
       }
-      return service.send(batch);
+      return wire.send(batch);
     };
     assertThat(shipper(spool, failsAfterTwo, 4).shipPending()).isEqualTo(Shipper.Pass.FAILED);
     assertThat(f.pendingRecords()).isEqualTo(2);
     assertThat(files()).contains(FileNames.base(A1) + ".acked");
     spool.close();
 
-    service.mode = RecordingService.Mode.OK;
+    wire.answer = SentBatches.Answer.ACKNOWLEDGED;
     Spool again = Spool.open(dir, metrics);
     assertThat(again.pendingRecords()).isEqualTo(2);
-    shipper(again, service, 4).shipPending();
-    assertThat(service.stored).hasSize(10);
-    assertThat(service.resentAfterAck).isEmpty();
-    assertThat(service.duplicates).isZero();
+    shipper(again, wire, 4).shipPending();
+    assertThat(wire.acknowledged).hasSize(10);
+    assertThat(wire.sentAgainAfterAck).isEmpty();
+    assertThat(wire.arrived).as("each record sent once").hasSize(10);
     again.close();
   }
 
   @Test
-  void aLostAnswerMeansTheBatchIsSentAgainAndStoredOnce() throws IOException {
+  void aLostOrNegativeAnswerMeansTheBatchIsSentAgain() throws IOException {
     Spool spool = Spool.open(dir, metrics);
     SpoolFile f = spool.create(A1);
     appendSteps(spool, f, 3, 2);
-    service.mode = RecordingService.Mode.ANSWER_LOST;
-    Shipper shipper = shipper(spool, service, 100);
+    wire.answer = SentBatches.Answer.ANSWER_LOST;
+    Shipper shipper = shipper(spool, wire, 100);
     assertThat(shipper.shipPending()).isEqualTo(Shipper.Pass.FAILED);
-    service.mode = RecordingService.Mode.NOT_ACKNOWLEDGED;
+    wire.answer = SentBatches.Answer.NOT_ACKNOWLEDGED;
     assertThat(shipper.shipPending()).isEqualTo(Shipper.Pass.FAILED);
     assertThat(f.pendingRecords()).isEqualTo(6);
-    service.mode = RecordingService.Mode.OK;
+    wire.answer = SentBatches.Answer.ACKNOWLEDGED;
     spool.seal(f);
     assertThat(shipper.shipPending()).isEqualTo(Shipper.Pass.SHIPPED);
-    assertThat(service.stored).hasSize(6);
-    assertThat(service.duplicates).isEqualTo(12);
+    assertThat(wire.acknowledged).hasSize(6);
+    assertThat(wire.arrived).as("the same 6 records, three times").hasSize(18);
+    assertThat(wire.arrivedOnce()).hasSize(6);
     assertThat(counter("pipemoe.worker.metric.records.shipped")).isEqualTo(18);
     assertThat(registry.get("pipemoe.worker.shipping.failures").tag("kind", "unreachable")
         .counter().count()).isEqualTo(1);
@@ -145,7 +147,7 @@ class SpoolTest {
     Spool spool = Spool.open(dir, metrics);
     SpoolFile f = spool.create(A1);
     appendSteps(spool, f, 2, 2);
-    Shipper shipper = shipper(spool, service, 100);
+    Shipper shipper = shipper(spool, wire, 100);
     shipper.shipPending();
     assertThat(f.pendingRecords()).isZero();
     assertThat(f.drained()).isFalse();
@@ -153,7 +155,7 @@ class SpoolTest {
     spool.append(f, record(2, 1));
     spool.seal(f);
     shipper.shipPending();
-    assertThat(service.stored).hasSize(6);
+    assertThat(wire.acknowledged).hasSize(6);
     assertThat(f.gone()).isTrue();
     assertThat(files()).isEmpty();
     assertThatThrownBy(() -> f.append(record(9, 9))).hasMessageContaining("sealed");
@@ -172,8 +174,8 @@ class SpoolTest {
     Spool again = Spool.open(dir, metrics);
     assertThat(again.pendingRecords()).isEqualTo(3);
     assertThat(Files.readString(data)).endsWith("}\n");
-    shipper(again, service, 10).shipPending();
-    assertThat(service.stored).hasSize(3);
+    shipper(again, wire, 10).shipPending();
+    assertThat(wire.acknowledged).hasSize(3);
     assertThat(counter("pipemoe.worker.metric.records.dropped")).isZero();
     again.close();
   }
@@ -186,8 +188,8 @@ class SpoolTest {
     Files.writeString(data, good + "\n" + "\u0000\u0000 not json\n" + good2 + "\n",
         StandardCharsets.UTF_8);
     Spool spool = Spool.open(dir, metrics);
-    shipper(spool, service, 10).shipPending();
-    assertThat(service.stored).hasSize(2);
+    shipper(spool, wire, 10).shipPending();
+    assertThat(wire.acknowledged).hasSize(2);
     assertThat(counter("pipemoe.worker.metric.records.dropped")).isEqualTo(1);
     assertThat(files()).isEmpty();
     spool.close();
@@ -207,8 +209,8 @@ class SpoolTest {
     assertThat(again.pendingRecords()).isEqualTo(4);
     assertThat(files()).containsExactly(FileNames.base(A1) + ".acked",
         FileNames.base(A1) + ".ndjson");
-    shipper(again, service, 10).shipPending();
-    assertThat(service.stored).hasSize(4);
+    shipper(again, wire, 10).shipPending();
+    assertThat(wire.acknowledged).hasSize(4);
     again.close();
   }
 
@@ -219,12 +221,12 @@ class SpoolTest {
     SpoolFile theirs = spool.create(new AttemptRef("job-b", 2));
     appendSteps(spool, mine, 2, 2);
     appendSteps(spool, theirs, 3, 2);
-    service.refusedJobs.add("job-b");
-    Shipper shipper = shipper(spool, service, 100);
+    wire.refusedJobs.add("job-b");
+    Shipper shipper = shipper(spool, wire, 100);
     assertThat(shipper.shipPending()).isEqualTo(Shipper.Pass.SHIPPED);
     assertThat(rejected).containsExactly(new AttemptRef("job-b", 2));
     assertThat(theirs.gone()).isTrue();
-    assertThat(service.stored).hasSize(4);
+    assertThat(wire.acknowledged).hasSize(4);
     assertThat(counter("pipemoe.worker.metric.records.dropped")).isEqualTo(6);
     assertThat(registry.get("pipemoe.worker.shipping.failures").tag("kind", "conflict")
         .counter().count()).isEqualTo(1);
@@ -246,7 +248,7 @@ class SpoolTest {
   void theShipperThreadDrainsASealedFileWithoutWaitingForTheFlushInterval() throws Exception {
     Spool spool = Spool.open(dir, metrics);
     SpoolFile f = spool.create(A1);
-    Shipper shipper = new Shipper(spool, service, 1000, Duration.ofHours(1),
+    Shipper shipper = new Shipper(spool, wire, 1000, Duration.ofHours(1),
         new Backoff(Duration.ofMillis(1), Duration.ofMillis(5), new SplittableRandom(3)), metrics,
         () -> true, rejected::add);
     Thread t = Thread.ofPlatform().start(shipper);
@@ -254,7 +256,7 @@ class SpoolTest {
     spool.seal(f);
     assertThat(shipper.awaitDone(f, System.nanoTime() + Duration.ofSeconds(10).toNanos(),
         () -> false)).isTrue();
-    assertThat(service.stored).hasSize(8);
+    assertThat(wire.acknowledged).hasSize(8);
     shipper.stop();
     t.join(5000);
     assertThat(t.isAlive()).isFalse();
@@ -266,7 +268,7 @@ class SpoolTest {
     Spool spool = Spool.open(dir, metrics);
     SpoolFile f = spool.create(A1);
     appendSteps(spool, f, 1, 1);
-    Shipper shipper = shipper(spool, service, 10);
+    Shipper shipper = shipper(spool, wire, 10);
     long t0 = System.nanoTime();
     assertThat(shipper.awaitDone(f, t0 + Duration.ofMillis(150).toNanos(), () -> false)).isFalse();
     assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(Duration.ofMillis(150).toNanos());
