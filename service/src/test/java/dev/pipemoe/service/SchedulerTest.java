@@ -1,5 +1,7 @@
 package dev.pipemoe.service;
 
+import dev.pipemoe.service.security.Role;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -83,7 +85,14 @@ public abstract class SchedulerTest extends ApiTest {
     return job(token, id).get("state").stringValue();
   }
 
+  /** A registered worker of its own fleet (owner) and name. */
+  protected TestWorker worker(String deviceType, int devices) {
+    return new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), deviceType, devices)
+        .register();
+  }
+
   /** Waits until {@code condition} holds, checking every 20 ms, failing after {@code timeout}. */
+
   protected static void await(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {

@@ -84,6 +84,11 @@ public final class TestWorker {
     return JSON.readValue(r.body(), Heartbeat.Response.class);
   }
 
+  /** The worker says it stops. */
+  public Http.Response leave() {
+    return http.post("/api/v1/workers/" + id() + "/leave").token(token).send();
+  }
+
   public Http.Response leaseRaw(String wait) {
     return http.post("/api/v1/workers/" + id() + "/lease" + (wait == null ? "" : "?wait=" + wait)).token(token).send();
   }

@@ -54,7 +54,9 @@ class LeaseRepository {
     this.jdbc = named.getJdbcTemplate();
   }
 
-  record WorkerRow(UUID id, String name, String owner, String bootId, String deviceType, int devices) {}
+  /** @param leftAt when the worker said it stops (no lease until it registers again), or null */
+  record WorkerRow(UUID id, String name, String owner, String bootId, String deviceType, int devices,
+      Instant leftAt) {}
 
   /** A job this worker just leased, with what the assignment and the metrics need. */
   record Claimed(UUID jobId, String name, String spec, String deviceType, int ranks, int attempt,
@@ -117,6 +119,16 @@ class LeaseRepository {
         new MapSqlParameterSource("id", id), WORKER).stream().findFirst();
   }
 
+  /**
+   * Marks a worker as gone until it registers again. Takes the row lock a lease look holds, so a
+   * look that already locked the row finishes first (and may still lease: that answer reaches no
+   * one and expires like any lost one); every later look sees the mark.
+   */
+  int markLeft(UUID id, String owner, Instant now) {
+    return named.update("update workers set left_at = :now where id = :id and owner = :owner",
+        new MapSqlParameterSource("now", at(now)).addValue("id", id).addValue("owner", owner));
+  }
+
   Optional<WorkerRow> findWorker(UUID id) {
     return named.query("select * from workers where id = :id", new MapSqlParameterSource("id", id), WORKER)
         .stream().findFirst();
@@ -127,7 +139,8 @@ class LeaseRepository {
       try (PreparedStatement ps = con.prepareStatement("""
           update workers
           set boot_id = ?, device_type = ?, devices = ?, fabrics = ?, software_version = ?,
-              registered_at = case when ? then ? else registered_at end, last_heartbeat_at = ?
+              registered_at = case when ? then ? else registered_at end, last_heartbeat_at = ?,
+              left_at = null
           where id = ?""")) {
         int i = 0;
         ps.setString(++i, r.bootId());
@@ -426,7 +439,7 @@ class LeaseRepository {
 
   private static final RowMapper<WorkerRow> WORKER = (rs, n) -> new WorkerRow(rs.getObject("id", UUID.class),
       rs.getString("name"), rs.getString("owner"), rs.getString("boot_id"), rs.getString("device_type"),
-      rs.getInt("devices"));
+      rs.getInt("devices"), instant(rs, "left_at"));
 
   private static final RowMapper<AttemptRow> ATTEMPT = (rs, n) -> new AttemptRow(rs.getObject("job_id", UUID.class),
       rs.getInt("attempt"), rs.getObject("worker_id", UUID.class), rs.getString("worker_name"),

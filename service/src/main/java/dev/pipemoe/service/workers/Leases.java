@@ -21,7 +21,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * transaction, and between looks the call sleeps until {@link QueueSignal} says work may have
  * appeared on this replica, or for the poll interval (jobs queued through another replica). When
  * the service shuts down, waiting calls answer at once (nothing found), so that they do not hold up
- * the graceful shutdown.
+ * the graceful shutdown; when the worker leaves, its waiting calls answer at once too.
  */
 @Service
 class Leases {
@@ -60,28 +60,44 @@ class Leases {
         continue;
       }
       long left = deadline - System.nanoTime();
-      if (left <= 0 || signal.closing()) {  // shutting down: answer now, the worker polls elsewhere
+      if (left <= 0 || attempted.left() || signal.closing()) {
+        // the worker left (it stops), or this replica shuts down (the worker polls elsewhere)
         return Optional.empty();
       }
       signal.awaitChange(deviceType, seen, Math.min(left, properties.pollInterval().toNanos()));
     }
   }
 
-  private record Attempted(Assignment assignment, String deviceType) {}
+  /**
+   * The worker stops: its waiting lease calls answer empty, on this replica at once, on others at
+   * their next look (at most a poll interval later).
+   */
+  void leave(Caller caller, UUID workerId) {
+    LeaseRepository.WorkerRow worker = repository.findWorker(workerId)
+        .filter(w -> w.owner().equals(caller.owner()))
+        .orElseThrow(() -> WorkerRegistry.unknownWorker(workerId));
+    tx.executeWithoutResult(status -> repository.markLeft(workerId, caller.owner(), clock.instant()));
+    signal.wake(worker.deviceType());
+  }
+
+  private record Attempted(Assignment assignment, String deviceType, boolean left) {}
 
   private Attempted tryOnce(Caller caller, UUID workerId) {
     LeaseRepository.WorkerRow worker = repository.lockWorker(workerId)
         .filter(w -> w.owner().equals(caller.owner()))
         .orElseThrow(() -> WorkerRegistry.unknownWorker(workerId));
+    if (worker.leftAt() != null) {
+      return new Attempted(null, worker.deviceType(), true);
+    }
     int free = repository.freeDevices(workerId);
     if (free < 1) {
-      return new Attempted(null, worker.deviceType());
+      return new Attempted(null, worker.deviceType(), false);
     }
     Instant now = clock.instant();
     Instant expires = now.plus(properties.leaseTimeout());
     Optional<LeaseRepository.Claimed> claimed = repository.claim(worker, free, now, expires);
     if (claimed.isEmpty()) {
-      return new Attempted(null, worker.deviceType());
+      return new Attempted(null, worker.deviceType(), false);
     }
     LeaseRepository.Claimed job = claimed.get();
     repository.insertEvent(job.jobId(), now, JobState.QUEUED, JobState.RUNNING, EventReason.LEASED.name(),
@@ -91,6 +107,6 @@ class Leases {
     notices.publishEvent(new AttemptNotices.Leased(job.jobId(), job.attempt(), job.deviceType(),
         Duration.between(queued, now), job.attempt() == 1 ? Duration.between(job.createdAt(), now) : null));
     return new Attempted(new Assignment(job.jobId().toString(), job.attempt(), job.name(), StoredSpec.read(job.spec()),
-        job.ranks(), expires), worker.deviceType());
+        job.ranks(), expires), worker.deviceType(), false);
   }
 }

@@ -34,6 +34,11 @@ class QueueSignal {
     of(deviceType).await(seen, nanos);
   }
 
+  /** Wakes the calls waiting for {@code deviceType}, so they look again now (a worker left). */
+  void wake(String deviceType) {
+    of(deviceType).bump();
+  }
+
   /** True once the application is shutting down: lease calls stop waiting. */
   boolean closing() {
     return closing;

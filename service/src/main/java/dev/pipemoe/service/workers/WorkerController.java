@@ -71,6 +71,17 @@ class WorkerController {
         .orElseGet(() -> ResponseEntity.noContent().build());
   }
 
+  @PostMapping("/{workerId}/leave")
+  @Operation(summary = "Leave (the worker stops)", description = "The worker's waiting lease calls answer 204 and"
+      + " it is leased nothing more until it registers again. Its running attempts are unaffected: it still"
+      + " reports them.")
+  @ApiResponse(responseCode = "204", description = "left")
+  ResponseEntity<Void> leave(@PathVariable String workerId,
+      @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
+    leases.leave(caller, Ids.fromPath(workerId, "worker"));
+    return ResponseEntity.noContent().build();
+  }
+
   @PostMapping("/{workerId}/attempts/{jobId}/{attempt}/status")
   @Operation(summary = "Report an attempt's state", description = "STARTED, SUCCEEDED (with summary), FAILED (with"
       + " reason) or CANCELLED. 409 attempt-not-held: the attempt is no longer this worker's; stop it.")

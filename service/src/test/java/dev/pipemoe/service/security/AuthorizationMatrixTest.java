@@ -68,6 +68,8 @@ class AuthorizationMatrixTest extends ApiTest {
             .json(Map.of("running", List.of(), "freeDevices", 0)), 401, 403, 403, 403, 404, 403),
         new Row("POST /api/v1/workers/{id}/lease", (h, t) -> h.post("/api/v1/workers/" + noWorker + "/lease?wait=PT0S"),
             401, 403, 403, 403, 404, 403),
+        new Row("POST /api/v1/workers/{id}/leave", (h, t) -> h.post("/api/v1/workers/" + noWorker + "/leave"),
+            401, 403, 403, 403, 404, 403),
         new Row("POST /api/v1/workers/{id}/attempts/{job}/1/status", (h, t) -> h.post("/api/v1/workers/" + noWorker
             + "/attempts/" + job + "/1/status").json(Map.of("state", "STARTED")), 401, 403, 403, 403, 404, 403),
         new Row("POST /api/v1/workers/{id}/metrics", (h, t) -> h.post("/api/v1/workers/" + noWorker + "/metrics")

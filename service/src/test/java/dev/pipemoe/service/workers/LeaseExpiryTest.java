@@ -122,9 +122,4 @@ class LeaseExpiryTest extends SchedulerTest {
     JsonNode events = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events");
     return events.get(events.size() - 1);
   }
-
-  private TestWorker worker(String deviceType, int devices) {
-    return new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), deviceType, devices)
-        .register();
-  }
 }

@@ -165,9 +165,4 @@ class LeaseTest extends SchedulerTest {
     assertThat(a.attempt()).isEqualTo(1);
     assertThat(a.leaseExpiresAt()).isAfter(clock.instant().plusSeconds(25));
   }
-
-  private TestWorker worker(String deviceType, int devices) {
-    return new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), deviceType, devices)
-        .register();
-  }
 }
