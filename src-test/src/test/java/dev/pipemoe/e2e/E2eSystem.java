@@ -90,9 +90,9 @@ final class E2eSystem implements BeforeAllCallback, BeforeEachCallback, AfterEac
     stopAll(testWorkers);
     testWorkers.clear();
     if (stopped && classWorkers.stream().noneMatch(WorkerProcess::alive) && service.process().alive()) {
-      // A stopped worker abandons its long poll, but the service goes on waiting for work on its
-      // behalf until the poll times out, and would lease the next test's first job to it
-      // (docs/worker.md, "Rough edges"). Wait until the service holds no request any more.
+      // A stopped worker leaves, and the service answers its long poll at once; a killed one
+      // cannot, and the service would go on waiting for work on its behalf until the poll times
+      // out, leasing the next test's first job to it. Wait until the service holds no request.
       Await.until("the service to let go of the stopped workers' lease polls", Duration.ofSeconds(90),
           () -> api.activeRequests("POST"), n -> n == 0);
     }

@@ -161,6 +161,27 @@ class WorkerFailuresIT {
   }
 
   @Test
+  void anIdleWorkerStoppedWithSigtermLeavesSoTheNextJobGoesToAWorkerThatIsThere() {
+    WorkerProcess leaving = system.worker("node-l-1");
+    String emptyPolls = "pipemoe_worker_lease_polls_total{result=\"empty\"}";
+    double empty = leaving.metric(emptyPolls);
+    Await.until("node-l-1 to begin a new lease poll", RUN, () -> leaving.metric(emptyPolls), n -> n > empty);
+
+    leaving.stop();  // early in that 5 s poll: without a leave, the service would lease the next job to it
+
+    Await.until("the service to answer the stopped worker's poll, before the poll's own 5 s",
+        Duration.ofSeconds(3), () -> api.activeRequests("POST"), n -> n == 0);
+    String id = api.submit(JobSpecs.quick("e2e-after-leave", 3));
+    WorkerProcess staying = system.worker("node-l-2");
+    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    List<JsonNode> events = api.events(id);
+    assertThat(events).extracting(e -> e.path("reason").asString())
+        .as("one attempt, not one lost to a worker that is gone")
+        .containsExactly("SUBMITTED", "LEASED", "STARTED", "SUCCEEDED");
+    assertThat(events.get(1).path("actor").asString()).isEqualTo(staying.name());
+  }
+
+  @Test
   void aWorkerFrozenPastItsLeaseHearsItIsLostStopsWithoutAReportAndTakesTheNextJob() {
     List<WorkerProcess> workers = twoWorkers("node-p");
     String id = runningJob("e2e-frozen", 200);  // the retry runs ~14 s: the other worker stays busy

@@ -26,6 +26,7 @@ import tools.jackson.core.JacksonException;
  */
 public final class ServiceClient {
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration LEAVE_TIMEOUT = Duration.ofSeconds(3);
 
   private final URI base;
   private final String authorization;
@@ -63,6 +64,14 @@ public final class ServiceClient {
     return Optional.of(read(response, Assignment.class));
   }
 
+  /**
+   * Tells the service that this worker stops: its open lease poll answers empty instead of taking
+   * a job to a process that is gone. Short timeout: a shutdown must not wait on an absent service.
+   */
+  public void leave(String workerId) throws ServiceException {
+    call(worker(workerId) + "/leave", null, null, LEAVE_TIMEOUT);
+  }
+
   public void status(String workerId, AttemptRef attempt, AttemptStatus status)
       throws ServiceException {
     call(worker(workerId) + "/attempts/" + encode(attempt.jobId()) + "/" + attempt.attempt()
@@ -76,8 +85,9 @@ public final class ServiceClient {
 
   private <T> T call(String path, Object body, Class<T> answer, Duration timeout)
       throws ServiceException {
-    HttpRequest request = request(path, timeout).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.write(body))).build();
+    HttpRequest request = (body == null ? request(path, timeout).POST(HttpRequest.BodyPublishers.noBody())
+        : request(path, timeout).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.write(body)))).build();
     try {
       HttpResponse<byte[]> response = send(request);
       return answer == null ? null : read(response, answer);

@@ -34,7 +34,7 @@ import org.springframework.context.SmartLifecycle;
  *   <li><b>shipper</b> ({@link Shipper}): sends the spool's metric records.
  * </ul>
  *
- * Shutdown (SIGTERM, Ctrl-C): stop leasing (an open poll is abandoned), stop the attempt between
+ * Shutdown (SIGTERM, Ctrl-C): leave (the service answers the open poll empty), stop the attempt between
  * steps, report it FAILED/SHUTDOWN so that the service retries it, all within the grace period;
  * heartbeats go on meanwhile so that its lease holds; records not acknowledged by then stay in the
  * spool for the next start.
@@ -115,6 +115,7 @@ public final class Worker implements SmartLifecycle {
     shutdown.begin(props.shutdownGrace());
     log.info("shutting down: no more leases; the running attempt, if any, stops after its step"
         + " (grace {})", props.shutdownGrace());
+    leave();
     synchronized (pollLock) {
       if (polling) {
         leaseThread.interrupt();  // abandons the long poll; an answer on its way is lost (docs)
@@ -249,6 +250,25 @@ public final class Worker implements SmartLifecycle {
       log.error("attempt {}: unexpected failure in the worker", AttemptControl.name(a.ref()), e);
     } finally {
       current = null;
+    }
+  }
+
+  /**
+   * Says so to the service before abandoning the poll: else the service goes on polling on this
+   * worker's behalf until the poll times out and may lease a job to a process that is gone (lost
+   * only when its lease expires, one attempt spent). Best effort: a killed worker cannot say it
+   * either, and that case ends the same way.
+   */
+  private void leave() {
+    String id = heartbeats.workerId();
+    if (id == null) {
+      return;
+    }
+    try {
+      client.leave(id);
+    } catch (ServiceException e) {
+      log.info("could not tell the service that this worker leaves ({}); a job it leases to this"
+          + " worker meanwhile is retried when the lease expires", e.getMessage());
     }
   }
 
