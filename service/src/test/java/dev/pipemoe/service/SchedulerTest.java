@@ -92,7 +92,6 @@ public abstract class SchedulerTest extends ApiTest {
   }
 
   /** Waits until {@code condition} holds, checking every 20 ms, failing after {@code timeout}. */
-
   protected static void await(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {

@@ -46,14 +46,16 @@ class JobController {
   private final JobService jobs;
   private final JobsProperties properties;
   private final ApplicationEventPublisher notices;
+  private final WaitingReasons waiting;
 
   JobController(SubmissionReader reader, SubmissionValidator validator, JobService jobs, JobsProperties properties,
-      ApplicationEventPublisher notices) {
+      ApplicationEventPublisher notices, WaitingReasons waiting) {
     this.reader = reader;
     this.validator = validator;
     this.jobs = jobs;
     this.properties = properties;
     this.notices = notices;
+    this.waiting = waiting;
   }
 
   @PostMapping
@@ -106,13 +108,13 @@ class JobController {
     if (submitted.replayed()) {
       response.header(REPLAYED, "true");
     }
-    return response.body(JobView.of(submitted.job()));
+    return response.body(view(submitted.job()));
   }
 
   @GetMapping("/{id}")
-  @Operation(summary = "Get a job: spec as given, effective config, warnings, state")
+  @Operation(summary = "Get a job: spec as given, effective config, warnings, state; for a queued job, why it waits")
   JobView get(@PathVariable String id, @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
-    return JobView.of(jobs.get(jobId(id), caller));
+    return view(jobs.get(jobId(id), caller));
   }
 
   @GetMapping
@@ -139,7 +141,7 @@ class JobController {
   @Operation(summary = "Cancel a job", description = "QUEUED becomes CANCELLED, RUNNING becomes CANCELLING (the"
       + " worker confirms); CANCELLING and finished jobs are returned unchanged. Idempotent; always 200.")
   JobView cancel(@PathVariable String id, @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
-    return JobView.of(jobs.cancel(jobId(id), caller));
+    return view(jobs.cancel(jobId(id), caller));
   }
 
   @GetMapping("/{id}/events")
@@ -161,6 +163,11 @@ class JobController {
   }
 
   /** An id that is no UUID names no job: 404, like an unknown one. */
+  /** The job, and for a queued one why it waits (a few indexed reads; not in listings). */
+  private JobView view(Job job) {
+    return JobView.of(job, job.state() == JobState.QUEUED ? waiting.of(job) : null);
+  }
+
   private static UUID jobId(String id) {
     return Ids.fromPath(id, "job");
   }

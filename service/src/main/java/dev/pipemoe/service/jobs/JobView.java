@@ -37,17 +37,19 @@ record JobView(
     @Schema(type = "object", description = "the worker's summary of the run, once it finished (or was cancelled):"
         + " stepsCompleted, measuredSteps, meanStepSeconds, tflopsPerDevice, ...")
     @JsonRawValue String summary,
+    Waiting waiting,
     Boolean dryRun) {
 
-  static JobView of(Job job) {
+  /** @param waiting why a QUEUED job waits; null for jobs in other states */
+  static JobView of(Job job, Waiting waiting) {
     return new JobView(job.id(), job.name(), job.owner(), job.state(), job.createdAt(), job.updatedAt(),
         job.startedAt(), job.finishedAt(), job.attempt(), job.maxAttempts(), job.specForm(), job.spec(),
-        job.specArgs(), job.effective(), job.warnings(), job.notes(), job.summary(), null);
+        job.specArgs(), job.effective(), job.warnings(), job.notes(), job.summary(), waiting, null);
   }
 
   static JobView dryRun(Prepared p) {
     return new JobView(null, p.name(), null, null, null, null, null, null, null, null, p.form(), p.specJson(),
-        p.args(), p.effectiveJson(), p.warningsJson(), p.notesJson(), null, true);
+        p.args(), p.effectiveJson(), p.warningsJson(), p.notesJson(), null, null, true);
   }
 
   /** A job in a listing: what tells jobs apart, without the spec (GET the job for that). */

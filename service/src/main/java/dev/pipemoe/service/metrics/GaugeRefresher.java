@@ -42,7 +42,7 @@ class GaugeRefresher implements SchedulingConfigurer {
   void refresh() {
     try {
       metrics.updateJobs(queries.activeJobs());
-      metrics.updateWorkers(queries.workers(clock.instant().minus(scheduler.leaseTimeout())));
+      metrics.updateWorkers(queries.workers(scheduler.onlineSince(clock.instant())));
       metrics.updateRunningJobs(queries.runningJobSteps(properties.maxJobSeries()), queries.runningJobs());
       metrics.refreshed(false);
     } catch (RuntimeException e) {

@@ -129,6 +129,27 @@ class LeaseRepository {
         new MapSqlParameterSource("now", at(now)).addValue("id", id).addValue("owner", owner));
   }
 
+  /** How many workers of a device type may lease now (online, not left), and the largest one. */
+  record Fleet(int online, int largestDevices) {}
+
+  Fleet fleet(String deviceType, Instant onlineSince) {
+    return named.queryForObject("""
+        select count(*), coalesce(max(devices), 0) from workers
+        where device_type = :deviceType and last_heartbeat_at >= :since and left_at is null""",
+        new MapSqlParameterSource("deviceType", deviceType).addValue("since", at(onlineSince)),
+        (rs, n) -> new Fleet(rs.getInt(1), rs.getInt(2)));
+  }
+
+  /** Queued jobs of the device type that a lease looks at before this one (oldest first). */
+  long queuedAhead(String deviceType, Instant createdAt, UUID jobId) {
+    Long n = named.queryForObject("""
+        select count(*) from jobs
+        where state = 'QUEUED' and device_type = :deviceType and (created_at, id) < (:createdAt, :id)""",
+        new MapSqlParameterSource("deviceType", deviceType).addValue("createdAt", at(createdAt))
+            .addValue("id", jobId), Long.class);
+    return n == null ? 0 : n;
+  }
+
   Optional<WorkerRow> findWorker(UUID id) {
     return named.query("select * from workers where id = :id", new MapSqlParameterSource("id", id), WORKER)
         .stream().findFirst();

@@ -1,6 +1,7 @@
 package dev.pipemoe.service.workers;
 
 import java.time.Duration;
+import java.time.Instant;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -11,7 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param heartbeatInterval how often a worker is told to heartbeat
  * @param leaseTimeout how long a lease holds without a heartbeat that renews it; after that the
  *     attempt is lost (three missed heartbeats by default). A worker whose last heartbeat is older
- *     than this is shown OFFLINE
+ *     than this is OFFLINE ({@link #onlineSince})
  * @param pollTimeout the longest a lease call waits for work (a larger {@code wait} is cut to it)
  * @param pollInterval how often a waiting lease call looks at the queue again; jobs submitted to
  *     this replica wake it at once, so this bounds the delay for jobs submitted to another replica
@@ -44,5 +45,13 @@ public record SchedulerProperties(
       throw new IllegalArgumentException("pipemoe.scheduler.poll-timeout must be >= 0 and sweep-batch >= 1, were "
           + pollTimeout + " and " + sweepBatch);
     }
+  }
+
+  /**
+   * A worker is online while its last heartbeat is at or after this: younger than the lease
+   * timeout (beyond that its leases are expiring anyway).
+   */
+  public Instant onlineSince(Instant now) {
+    return now.minus(leaseTimeout);
   }
 }

@@ -14,7 +14,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The fleet as GET /api/v1/workers shows it. A worker is ONLINE while its last heartbeat is younger
- * than the lease timeout (beyond that its leases are expiring anyway). Free devices are the
+ * than the lease timeout ({@link SchedulerProperties#onlineSince}). Free devices are the
  * service's count (devices minus live attempts' ranks), the number leases are decided on.
  */
 @Service
@@ -48,7 +48,7 @@ class WorkerList {
     boolean worker = caller.role() == Role.WORKER;
     Map<UUID, List<LeaseRepository.LiveAttempt>> live = repository.liveAttempts().stream()
         .collect(Collectors.groupingBy(LeaseRepository.LiveAttempt::workerId));
-    Instant offlineBefore = clock.instant().minus(properties.leaseTimeout());
+    Instant onlineSince = properties.onlineSince(clock.instant());
     List<WorkerView> views = repository.listWorkers(worker ? caller.owner() : null).stream().map(w -> {
       List<LeaseRepository.LiveAttempt> attempts = live.getOrDefault(w.id(), List.of());
       int busy = attempts.stream().mapToInt(LeaseRepository.LiveAttempt::ranks).sum();
@@ -56,7 +56,7 @@ class WorkerList {
           .filter(a -> worker || caller.mayAccess(a.jobOwner()))
           .map(a -> new AttemptView(a.jobId(), a.attempt(), a.state(), a.ranks(), a.leaseExpiresAt()))
           .toList();
-      WorkerState state = w.lastHeartbeatAt().isBefore(offlineBefore) ? WorkerState.OFFLINE : WorkerState.ONLINE;
+      WorkerState state = w.lastHeartbeatAt().isBefore(onlineSince) ? WorkerState.OFFLINE : WorkerState.ONLINE;
       return new WorkerView(w.id(), w.name(), w.deviceType(), w.devices(), Math.max(0, w.devices() - busy), state,
           w.lastHeartbeatAt(), w.registeredAt(), w.firstRegisteredAt(), w.fabrics(), w.version(),
           w.reportedFreeDevices(), attempts.size(), visible);
