@@ -163,7 +163,7 @@ class JobController {
   }
 
   /** An id that is no UUID names no job: 404, like an unknown one. */
-  /** The job, and for a queued one why it waits (a few indexed reads; not in listings). */
+  /** The job, and for a queued one why it waits (one more statement; not in listings). */
   private JobView view(Job job) {
     return JobView.of(job, job.state() == JobState.QUEUED ? waiting.of(job) : null);
   }

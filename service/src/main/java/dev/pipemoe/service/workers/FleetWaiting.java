@@ -5,7 +5,6 @@ import dev.pipemoe.service.jobs.Waiting;
 import dev.pipemoe.service.jobs.WaitingReasons;
 import java.time.InstantSource;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Why a queued job waits, in the terms a lease decides by ({@link LeaseRepository#claim}): a
@@ -26,12 +25,12 @@ class FleetWaiting implements WaitingReasons {
   }
 
   @Override
-  @Transactional(readOnly = true)
   public Waiting of(Job queued) {
     String type = queued.deviceType();
     int needs = queued.devices();
-    LeaseRepository.Fleet fleet = repository.fleet(type, properties.onlineSince(clock.instant()));
-    long ahead = repository.queuedAhead(type, queued.createdAt(), queued.id());
+    LeaseRepository.Fleet fleet = repository.fleet(type, properties.onlineSince(clock.instant()),
+        queued.createdAt(), queued.id(), Waiting.AHEAD_COUNTED);
+    int ahead = fleet.queuedAhead();
     if (fleet.online() == 0) {
       return new Waiting(Waiting.Reason.NO_WORKER, "no online worker has device type " + type
           + "; the job waits until one registers (GET /api/v1/workers lists the fleet)", 0, 0, ahead);
@@ -44,7 +43,8 @@ class FleetWaiting implements WaitingReasons {
     }
     return new Waiting(Waiting.Reason.DEVICES_BUSY, fleet.online() + " online " + type + " worker(s) can run"
         + " it; it is leased when one of them asks for work with " + needs + " device(s) free"
-        + (ahead == 0 ? "" : ", behind " + ahead + " older queued " + type + " job(s), which a lease looks at first"),
+        + (ahead == 0 ? "" : ", behind " + (ahead < Waiting.AHEAD_COUNTED ? ahead : ahead + " or more")
+            + " older queued " + type + " job(s), which a lease looks at first"),
         fleet.online(), fleet.largestDevices(), ahead);
   }
 }

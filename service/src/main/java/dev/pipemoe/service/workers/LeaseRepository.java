@@ -129,25 +129,25 @@ class LeaseRepository {
         new MapSqlParameterSource("now", at(now)).addValue("id", id).addValue("owner", owner));
   }
 
-  /** How many workers of a device type may lease now (online, not left), and the largest one. */
-  record Fleet(int online, int largestDevices) {}
+  /**
+   * What a queued job waits on, in one statement (every submit asks): how many workers of its
+   * device type may lease now (online, not left), the largest of them, and the queued jobs of the
+   * type that a lease looks at first (older ones), counted up to {@code cap} since counting a long
+   * queue whole made submits slow.
+   */
+  record Fleet(int online, int largestDevices, int queuedAhead) {}
 
-  Fleet fleet(String deviceType, Instant onlineSince) {
+  Fleet fleet(String deviceType, Instant onlineSince, Instant createdAt, UUID jobId, int cap) {
     return named.queryForObject("""
-        select count(*), coalesce(max(devices), 0) from workers
-        where device_type = :deviceType and last_heartbeat_at >= :since and left_at is null""",
-        new MapSqlParameterSource("deviceType", deviceType).addValue("since", at(onlineSince)),
-        (rs, n) -> new Fleet(rs.getInt(1), rs.getInt(2)));
-  }
-
-  /** Queued jobs of the device type that a lease looks at before this one (oldest first). */
-  long queuedAhead(String deviceType, Instant createdAt, UUID jobId) {
-    Long n = named.queryForObject("""
-        select count(*) from jobs
-        where state = 'QUEUED' and device_type = :deviceType and (created_at, id) < (:createdAt, :id)""",
-        new MapSqlParameterSource("deviceType", deviceType).addValue("createdAt", at(createdAt))
-            .addValue("id", jobId), Long.class);
-    return n == null ? 0 : n;
+        select w.online, w.largest,
+               (select count(*) from (select 1 from jobs
+                    where state = 'QUEUED' and device_type = :deviceType and (created_at, id) < (:createdAt, :id)
+                    limit :cap) ahead) as ahead
+        from (select count(*) as online, coalesce(max(devices), 0) as largest from workers
+              where device_type = :deviceType and last_heartbeat_at >= :since and left_at is null) w""",
+        new MapSqlParameterSource("deviceType", deviceType).addValue("since", at(onlineSince))
+            .addValue("createdAt", at(createdAt)).addValue("id", jobId).addValue("cap", cap),
+        (rs, n) -> new Fleet(rs.getInt("online"), rs.getInt("largest"), rs.getInt("ahead")));
   }
 
   Optional<WorkerRow> findWorker(UUID id) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pipemoe.service.Http;
 import dev.pipemoe.service.SchedulerTest;
 import dev.pipemoe.service.TestWorker;
+import dev.pipemoe.service.jobs.Waiting;
 import dev.pipemoe.service.security.Role;
 import java.time.Duration;
 import java.util.HashMap;
@@ -81,6 +82,26 @@ class WaitingTest extends SchedulerTest {
     assertThat(w.path("queuedAhead").asLong()).isEqualTo(1);
     assertThat(w.path("message").asString()).contains("1 online " + TYPE + " worker(s) can run it")
         .contains("behind 1 older queued");
+  }
+
+  @Test
+  void theJobsAheadAreCountedUpToTheCap() {
+    TestWorker worker = worker(TYPE, 1);
+    String running = submitId(user, job("running", 1));
+    assertThat(worker.leaseOne().jobId()).isEqualTo(running);
+    String last = null;
+    String beforeCap = null;
+    for (int i = 0; i <= Waiting.AHEAD_COUNTED; i++) {
+      last = submitId(user, job("queued-" + i, 1));
+      if (i == Waiting.AHEAD_COUNTED - 1) {
+        beforeCap = last;
+      }
+    }
+
+    assertThat(waiting(beforeCap).path("queuedAhead").asInt()).isEqualTo(Waiting.AHEAD_COUNTED - 1);
+    JsonNode w = waiting(last);
+    assertThat(w.path("queuedAhead").asInt()).isEqualTo(Waiting.AHEAD_COUNTED);
+    assertThat(w.path("message").asString()).contains("behind " + Waiting.AHEAD_COUNTED + " or more older");
   }
 
   @Test
