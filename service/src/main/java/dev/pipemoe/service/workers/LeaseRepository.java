@@ -131,23 +131,26 @@ class LeaseRepository {
 
   /**
    * What a queued job waits on, in one statement (every submit asks): how many workers of its
-   * device type may lease now (online, not left), the largest of them, and the queued jobs of the
-   * type that a lease looks at first (older ones), counted up to {@code cap} since counting a long
-   * queue whole made submits slow.
+   * device type may lease now (online, not left), how many of them have {@code devices} or more,
+   * the largest of them, and the queued jobs of the type that a lease looks at first (older ones),
+   * counted up to {@code cap} since counting a long queue whole made submits slow.
    */
-  record Fleet(int online, int largestDevices, int queuedAhead) {}
+  record Fleet(int online, int largeEnough, int largestDevices, int queuedAhead) {}
 
-  Fleet fleet(String deviceType, Instant onlineSince, Instant createdAt, UUID jobId, int cap) {
+  Fleet fleet(String deviceType, int devices, Instant onlineSince, Instant createdAt, UUID jobId, int cap) {
     return named.queryForObject("""
-        select w.online, w.largest,
+        select w.online, w.large_enough, w.largest,
                (select count(*) from (select 1 from jobs
                     where state = 'QUEUED' and device_type = :deviceType and (created_at, id) < (:createdAt, :id)
                     limit :cap) ahead) as ahead
-        from (select count(*) as online, coalesce(max(devices), 0) as largest from workers
+        from (select count(*) as online, count(*) filter (where devices >= :devices) as large_enough,
+                     coalesce(max(devices), 0) as largest from workers
               where device_type = :deviceType and last_heartbeat_at >= :since and left_at is null) w""",
-        new MapSqlParameterSource("deviceType", deviceType).addValue("since", at(onlineSince))
-            .addValue("createdAt", at(createdAt)).addValue("id", jobId).addValue("cap", cap),
-        (rs, n) -> new Fleet(rs.getInt("online"), rs.getInt("largest"), rs.getInt("ahead")));
+        new MapSqlParameterSource("deviceType", deviceType).addValue("devices", devices)
+            .addValue("since", at(onlineSince)).addValue("createdAt", at(createdAt)).addValue("id", jobId)
+            .addValue("cap", cap),
+        (rs, n) -> new Fleet(rs.getInt("online"), rs.getInt("large_enough"), rs.getInt("largest"),
+            rs.getInt("ahead")));
   }
 
   Optional<WorkerRow> findWorker(UUID id) {

@@ -114,7 +114,12 @@ class WaitingTest extends SchedulerTest {
     assertThat(waiting(id).path("reason").asString()).isEqualTo("NO_WORKER");
 
     worker(TYPE, 4);
-    assertThat(waiting(id).path("reason").asString()).isEqualTo("DEVICES_BUSY");
+    worker(TYPE, 1);
+    JsonNode busy = waiting(id);
+    assertThat(busy.path("reason").asString()).isEqualTo("DEVICES_BUSY");
+    assertThat(busy.path("onlineWorkers").asInt()).isEqualTo(2);
+    assertThat(busy.path("message").asString()).as("only the worker large enough counts")
+        .startsWith("1 online " + TYPE + " worker(s) can run it");
     clock.advance(Duration.ofSeconds(31));  // no heartbeat for longer than the lease timeout
     assertThat(waiting(id).path("reason").asString()).isEqualTo("NO_WORKER");
   }
