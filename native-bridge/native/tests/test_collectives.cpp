@@ -179,8 +179,10 @@ std::vector<Rec> collectives_of(pm_device_t d) {
   return out;
 }
 
-// Generous slack: achieved >= modelled, and within +50 % + 20 ms of it.
-bool plausible(const Rec& r) { return r.seconds() >= r.modelled() * 0.999 && r.seconds() <= r.modelled() * 1.5 + 0.02; }
+// The link model paces every transfer: none ends before its modelled time. How close it comes
+// (achieved/modelled) is a speed figure, for RuntimeBench and docs/benchmarks.md, not for a test
+// that a loaded machine would fail.
+bool paced(const Rec& r) { return r.seconds() >= r.modelled() * 0.999; }
 
 TEST(link_model_in_real_time) {
   const int p = 2;
@@ -217,7 +219,7 @@ TEST(link_model_in_real_time) {
     if (v.size() != 6) continue;
     CHECK(v[0].r.bytes == rows * M * 4 / 2, "bytes %lld", (long long)v[0].r.bytes);
     CHECK(std::fabs(v[0].modelled() - solo) < 1e-3, "modelled %g s, formula %g s", v[0].modelled(), solo);
-    for (auto& x : v) CHECK(plausible(x), "achieved %g s vs modelled %g s", x.seconds(), x.modelled());
+    for (auto& x : v) CHECK(paced(x), "achieved %g s vs modelled %g s", x.seconds(), x.modelled());
     CHECK(v[1].r.start_ns >= v[0].r.end_ns, "FIFO: the second starts after the first ends");
     // shared link, kappa 2: each at B/4 for most of the way, so well beyond the solo time
     CHECK(v[2].modelled() > 2.5 * solo && v[3].modelled() > 2.5 * solo, "shared: %g and %g vs solo %g",

@@ -148,9 +148,8 @@ class CollectivesTest {
         assertThat(a2a.bytes()).isEqualTo(bytes);
         double modelled = latency + bytes / bandwidth;
         assertThat(a2a.modelledNanos() * 1e-9).isCloseTo(modelled, org.assertj.core.data.Offset.offset(1e-4));
-        // generous: achieved at least the model, at most +50 % + 20 ms
-        assertThat(a2a.durationNanos()).isGreaterThanOrEqualTo((long) (a2a.modelledNanos() * 0.999))
-            .isLessThanOrEqualTo((long) (a2a.modelledNanos() * 1.5 + 20e6));
+        // paced: never faster than the model (how close it comes is RuntimeBench's figure)
+        assertThat(a2a.durationNanos()).isGreaterThanOrEqualTo((long) (a2a.modelledNanos() * 0.999));
       }
     }
   }
