@@ -9,16 +9,14 @@ final class NativeCommunicator implements Communicator {
   private final String name;
   private final List<Integer> ranks;
   private final int index;
-  private final int linkSet;
   private final NativeStream queue;
   private boolean closed;
 
-  NativeCommunicator(long handle, String name, List<Integer> ranks, int index, int linkSet, NativeStream queue) {
+  NativeCommunicator(long handle, String name, List<Integer> ranks, int index, NativeStream queue) {
     this.handle = handle;
     this.name = name;
     this.ranks = List.copyOf(ranks);
     this.index = index;
-    this.linkSet = linkSet;
     this.queue = queue;
   }
 
@@ -35,11 +33,6 @@ final class NativeCommunicator implements Communicator {
   @Override
   public int index() {
     return index;
-  }
-
-  @Override
-  public int linkSet() {
-    return linkSet;
   }
 
   @Override

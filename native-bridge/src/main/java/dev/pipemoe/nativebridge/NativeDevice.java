@@ -334,7 +334,7 @@ final class NativeDevice implements Device {
       check((int) PipemoeLib.pm_comm_queue_id.invokeExact(c, qid));
       NativeStream queue = new NativeStream("comm:" + name, 0, qid.get(JAVA_INT, 0));
       queueNames.put(queue.queueId(), queue.name());
-      return new NativeCommunicator(c, name, rs, index, linkSet, queue);
+      return new NativeCommunicator(c, name, rs, index, queue);
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -131,11 +131,6 @@ public record EngineConfig(
       require(dtype == DType.F32 || dtype == DType.BF16, "dtype must be F32 or BF16, was %s", dtype);
       require(auxLossCoeff >= 0 && finite(auxLossCoeff), "auxLossCoeff must be >= 0, was %s", auxLossCoeff);
     }
-
-    /** g, the GEMMs per expert: 3 with SwiGLU (w1, w3, w2), else 2. */
-    public int expertGemms() {
-      return swiglu ? 3 : 2;
-    }
   }
 
   /** Ranks = tensor × data, TP innermost; expert groups are cut from the data ranks. */
@@ -253,7 +248,7 @@ public record EngineConfig(
     }
 
     public int tpLinkSet() {
-      return sharedLinks ? EP_LINK_SET : dev.pipemoe.engine.moe.RankContext.LINKS_TP;
+      return dev.pipemoe.engine.moe.RankContext.tpLinkSet(sharedLinks);
     }
   }
 

@@ -21,9 +21,6 @@ public interface Communicator extends AutoCloseable {
     return ranks().size();
   }
 
-  /** The link set its traffic uses; groups on the same link set of a rank share its bandwidth. */
-  int linkSet();
-
   /** The queue its collectives run on, as it appears in timelines. */
   Stream queue();
 

@@ -28,7 +28,7 @@ public record Flops(double model, double hardware) {
     double share = shape.sequenceParallel() ? s : s / shape.tensor();
     double model = 6 * k * g * m * f * share;
 
-    double a = shape.sequenceParallel() ? (double) shape.tensor() * shape.expert() : shape.expert();
+    double a = shape.gatheredBlocks();
     double experts = 3 * 2 * shape.localExperts() * a * shape.capacity() * m
         * shape.ffnShard() * g;
     double router = 3 * 2 * s * m * shape.experts();

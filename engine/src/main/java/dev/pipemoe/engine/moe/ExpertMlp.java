@@ -42,8 +42,8 @@ public final class ExpertMlp {
       Device d = ctx.device();
       int f = ctx.shape().ffnShard();
       boolean swiglu = ctx.shape().swiglu();
-      return new Activations(handle(d, x1), swiglu ? handle(d, x3) : null,
-          local == null ? null : handle(d, local), Views.allocLike(d, DType.F32, x1, f),
+      return new Activations(Views.handle(d, x1), swiglu ? Views.handle(d, x3) : null,
+          local == null ? null : Views.handle(d, local), Views.allocLike(d, DType.F32, x1, f),
           swiglu ? Views.allocLike(d, DType.F32, x1, f) : null,
           Views.allocLike(d, DType.F32, x1, f));
     }
@@ -56,10 +56,6 @@ public final class ExpertMlp {
         }
       }
     }
-  }
-
-  static Tensor handle(Device d, Tensor t) {
-    return d.view(t, 0, t.shape(), t.strides());
   }
 
   /** {@code partial [A, c, M] = act(x1 W1^T [, x3 W3^T]) W2^T}, F32. */

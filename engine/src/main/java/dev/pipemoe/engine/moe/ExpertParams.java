@@ -9,7 +9,7 @@ import java.util.List;
  * [M, F/TP]. Weights are distinct per global expert and identical for one expert whatever the
  * layout, because each shard is cut from the same counter-based matrix.
  */
-public record ExpertParams(int globalExpert, Param w1, Param w3, Param w2) implements AutoCloseable {
+public record ExpertParams(Param w1, Param w3, Param w2) implements AutoCloseable {
 
   public static ExpertParams init(Device d, LayerShape shape, Topology topo, long seed, int layer,
       int globalExpert) {
@@ -30,7 +30,7 @@ public record ExpertParams(int globalExpert, Param w1, Param w3, Param w2) imple
     Param w2 = new Param(d, "layer" + layer + ".expert" + globalExpert + ".w2", m, shard,
         HostRandom.normalBlock(HostRandom.key(seed, "w2", layer, globalExpert), f, 0, m, r0,
             r0 + shard, outStd));
-    return new ExpertParams(globalExpert, w1, w3, w2);
+    return new ExpertParams(w1, w3, w2);
   }
 
   public List<Param> all() {

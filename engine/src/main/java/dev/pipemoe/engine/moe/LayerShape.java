@@ -37,14 +37,6 @@ public record LayerShape(int tokens, int hidden, int ffnHidden, int experts, int
     require(wire == DType.F32 || wire == DType.BF16, "wire dtype must be F32 or BF16, was %s", wire);
   }
 
-  /** C = ceil(S/E * f_eff), f_eff = f for top-1 and 2f for top-2, at least minCapacity, at most S. */
-  public static int capacity(int tokens, int experts, int topK, double capacityFactor,
-      int minCapacity) {
-    double factor = topK == 2 ? 2 * capacityFactor : capacityFactor;
-    int c = (int) Math.ceil((double) tokens / experts * factor);
-    return Math.min(tokens, Math.max(minCapacity, c));
-  }
-
   public int localExperts() {
     return experts / expert;
   }
@@ -67,9 +59,14 @@ public record LayerShape(int tokens, int hidden, int ffnHidden, int experts, int
     return tensor > 1;
   }
 
+  /** A: the [EP, c, M] blocks an expert's input has after the TP all-gather, TP·EP under SP, else EP. */
+  public int gatheredBlocks() {
+    return (sequenceParallel ? tensor : 1) * expert;
+  }
+
   /** Rows an expert chunk of c capacity slots has after the TP all-gather (or as it is without SP). */
   public int gatheredRows(int slice) {
-    return (sequenceParallel ? tensor : 1) * expert * slice;
+    return gatheredBlocks() * slice;
   }
 
   private static void require(boolean ok, String format, Object... args) {

@@ -21,6 +21,11 @@ public final class RankContext implements AutoCloseable {
   /** Link set of TP traffic when it has links of its own. */
   public static final int LINKS_TP = 1;
 
+  /** TP's link set: EP's when the links are shared (910C-like), its own otherwise. */
+  public static int tpLinkSet(boolean sharedLinks) {
+    return sharedLinks ? LINKS_EP : LINKS_TP;
+  }
+
   private final Device device;
   private final LayerShape shape;
   private final Topology topology;
@@ -40,9 +45,8 @@ public final class RankContext implements AutoCloseable {
     this.compute = device.computeStream();
     this.a2aIssue = device.newStream("a2a-issue");
     this.tpIssue = device.newStream("tp-issue");
-    int tpLinks = sharedLinks ? LINKS_EP : LINKS_TP;
     this.ep = device.newCommunicator(topology.epGroupName(), topology.epGroup(), LINKS_EP);
-    this.tp = device.newCommunicator(topology.tpGroupName(), topology.tpGroup(), tpLinks);
+    this.tp = device.newCommunicator(topology.tpGroupName(), topology.tpGroup(), tpLinkSet(sharedLinks));
     int[] replicas = topology.expertReplicaGroup();
     this.expertReplicas = replicas.length > 1
         ? device.newCommunicator(topology.expertReplicaGroupName(), replicas, LINKS_EP) : null;
@@ -126,7 +130,7 @@ public final class RankContext implements AutoCloseable {
    */
   public Tensor contiguousF32(Stream s, Tensor t) {
     if (t.dtype() == DType.F32 && (Views.contiguous(t) || Views.slotMajor(t))) {
-      return device.view(t, 0, t.shape(), t.strides());
+      return Views.handle(device, t);
     }
     Tensor out = Views.allocLike(device, DType.F32, t, t.shape()[t.rank() - 1]);
     device.copy(s, t, out);
@@ -148,7 +152,7 @@ public final class RankContext implements AutoCloseable {
 
   private Tensor convert(Stream s, Tensor t, DType to) {
     if (t.dtype() == to) {
-      return device.view(t, 0, t.shape(), t.strides());
+      return Views.handle(device, t);
     }
     Tensor out = Views.allocLike(device, to, t, t.shape()[t.rank() - 1]);
     device.copy(s, t, out);

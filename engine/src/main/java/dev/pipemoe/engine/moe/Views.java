@@ -88,6 +88,11 @@ public final class Views {
     }
   }
 
+  /** A second handle on {@code t}'s memory, same layout: closed apart from {@code t}. */
+  public static Tensor handle(Device d, Tensor t) {
+    return d.view(t, 0, t.shape(), t.strides());
+  }
+
   /** Row-major contiguous; strides of dimensions of size 1 do not matter, nor anything when empty. */
   public static boolean contiguous(Tensor t) {
     long[] sh = t.shape();

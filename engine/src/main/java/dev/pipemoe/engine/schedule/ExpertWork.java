@@ -9,6 +9,7 @@ import dev.pipemoe.engine.moe.ExpertParams;
 import dev.pipemoe.engine.moe.GradAccumulation;
 import dev.pipemoe.engine.moe.LayerParams;
 import dev.pipemoe.engine.moe.RankContext;
+import java.util.List;
 
 /**
  * The compute of one chunk with its own contiguous buffers (serial and mindspeed schedules): wire
@@ -23,6 +24,14 @@ final class ExpertWork {
     this.ctx = ctx;
     this.params = params;
     this.grads = grads;
+  }
+
+  /** What a serial or mindspeed forward saves: every chunk's activations, in issue order. */
+  record SavedChunks(List<ExpertMlp.Activations> chunks) implements Schedule.Saved {
+    @Override
+    public void close() {
+      chunks.forEach(ExpertMlp.Activations::close);
+    }
   }
 
   /**

@@ -114,7 +114,7 @@ public final class ImprovedSchedule implements Schedule {
     long l = sh.localExperts();
     long c = sh.capacity();
     long ep = sh.expert();
-    long a = sh.sequenceParallel() ? (long) sh.tensor() * ep : ep;
+    long a = sh.gatheredBlocks();
     long m = sh.hidden();
     long f = sh.ffnShard();
     DType wire = sh.wire();
@@ -192,7 +192,7 @@ public final class ImprovedSchedule implements Schedule {
         Tensor comb4 = Views.reshape(d, combined, sh.localExperts(), sh.expert(), sh.capacity(),
             sh.hidden())) {
       for (int q = 0; q < Math.min(prefetch, n); q++) {
-        dispatch(ctx, coll, issue, buf, disp4, chunks.get(q), a, ag);
+        dispatch(ctx, coll, issue, buf, disp4, chunks.get(q), "A", "AG", a, ag);
       }
       for (Chunk q : chunks) {
         int i = q.index();
@@ -200,7 +200,7 @@ public final class ImprovedSchedule implements Schedule {
         Event started = coll.mark(compute);
         if (i + prefetch < n) {
           issue.a2a(started);
-          dispatch(ctx, coll, issue, buf, disp4, chunks.get(i + prefetch), a, ag);
+          dispatch(ctx, coll, issue, buf, disp4, chunks.get(i + prefetch), "A", "AG", a, ag);
         }
         Event computed = expertForward(ctx, params.experts().get(q.expert()), buf, q, coll);
         cb[i] = reduceAndCombine(ctx, coll, issue, buf, comb4, q, computed);
@@ -212,16 +212,19 @@ public final class ImprovedSchedule implements Schedule {
     return buf;
   }
 
-  /** A(q), and under SP AG(q) after it. */
+  /**
+   * The all-to-all of chunk q into its buffer, and under SP the all-gather after it: A(q) and
+   * AG(q) in forward, GA(q) and BAG(q) of the output gradients in backward.
+   */
   private static void dispatch(RankContext ctx, Collectives coll, Issuer issue, Buffers buf,
-      Tensor disp4, Chunk q, Event[] a, Event[] ag) {
+      Tensor src4, Chunk q, String a2aLabel, String gatherLabel, Event[] a, Event[] ag) {
     Device d = ctx.device();
     int i = q.index();
-    try (Tensor in = layerSlice(d, disp4, q); Tensor out = block(d, buf.received(), q)) {
-      a[i] = issue.issued(coll.allToAll("A" + q.label(), issue.a2a(), in, out));
+    try (Tensor in = layerSlice(d, src4, q); Tensor out = block(d, buf.received(), q)) {
+      a[i] = issue.issued(coll.allToAll(a2aLabel + q.label(), issue.a2a(), in, out));
       if (ctx.shape().sequenceParallel()) {
         try (Tensor g = block(d, buf.gathered(), q)) {
-          ag[i] = issue.issued(coll.allGather("AG" + q.label(), issue.tp(a[i]), out, g));
+          ag[i] = issue.issued(coll.allGather(gatherLabel + q.label(), issue.tp(a[i]), out, g));
         }
       }
     }
@@ -259,14 +262,10 @@ public final class ImprovedSchedule implements Schedule {
       if (convert && f32 != null) {
         d.copy(ctx.compute(), wireIn, f32);
       }
-      return new ExpertMlp.Activations(handle(d, x), buf.b() == null ? null : handle(d, x),
-          sp ? handle(d, local) : null, block(d, buf.a(), q), block(d, buf.b(), q),
+      return new ExpertMlp.Activations(Views.handle(d, x), buf.b() == null ? null : Views.handle(d, x),
+          sp ? Views.handle(d, local) : null, block(d, buf.a(), q), block(d, buf.b(), q),
           block(d, buf.h(), q));
     }
-  }
-
-  private static Tensor handle(Device d, Tensor t) {
-    return d.view(t, 0, t.shape(), t.strides());
   }
 
   /** RS(q) (or the TP all-reduce) after expert q, then CB(q) into the combined tensor. */
@@ -310,7 +309,7 @@ public final class ImprovedSchedule implements Schedule {
         Tensor dDisp4 = Views.reshape(d, dDispatched, sh.localExperts(), sh.expert(),
             sh.capacity(), sh.hidden())) {
       for (int q = 0; q < Math.min(prefetch, n); q++) {
-        gradDispatch(ctx, coll, issue, grad, dComb4, chunks.get(q), ga, bag);
+        dispatch(ctx, coll, issue, grad, dComb4, chunks.get(q), "GA", "BAG", ga, bag);
       }
       for (Chunk q : chunks) {
         int i = q.index();
@@ -318,7 +317,7 @@ public final class ImprovedSchedule implements Schedule {
         Event started = coll.mark(compute);
         if (i + prefetch < n) {
           issue.a2a(started);
-          gradDispatch(ctx, coll, issue, grad, dComb4, chunks.get(i + prefetch), ga, bag);
+          dispatch(ctx, coll, issue, grad, dComb4, chunks.get(i + prefetch), "GA", "BAG", ga, bag);
         }
         expertBackward(ctx, params.experts().get(q.expert()), fwd, grad, q);
         Event computed = coll.mark(compute);
@@ -328,21 +327,6 @@ public final class ImprovedSchedule implements Schedule {
       }
       for (Event e : gd) {
         coll.await(compute, e);
-      }
-    }
-  }
-
-  /** GA(q), and under SP BAG(q) after it. */
-  private static void gradDispatch(RankContext ctx, Collectives coll, Issuer issue, Buffers grad,
-      Tensor dComb4, Chunk q, Event[] ga, Event[] bag) {
-    Device d = ctx.device();
-    int i = q.index();
-    try (Tensor in = layerSlice(d, dComb4, q); Tensor out = block(d, grad.received(), q)) {
-      ga[i] = issue.issued(coll.allToAll("GA" + q.label(), issue.a2a(), in, out));
-      if (ctx.shape().sequenceParallel()) {
-        try (Tensor g = block(d, grad.gathered(), q)) {
-          bag[i] = issue.issued(coll.allGather("BAG" + q.label(), issue.tp(ga[i]), out, g));
-        }
       }
     }
   }

@@ -66,13 +66,6 @@ public final class MindSpeedSchedule implements Schedule {
     return Schedule.expertStridedRows(shape);
   }
 
-  record State(List<ExpertMlp.Activations> chunks) implements Saved {
-    @Override
-    public void close() {
-      chunks.forEach(ExpertMlp.Activations::close);
-    }
-  }
-
   /** Per-chunk buffers of one pass. */
   private record Buffers(List<Tensor> sent, List<Tensor> received, List<Tensor> gathered,
       List<Tensor> results, List<Tensor> returned) implements AutoCloseable {
@@ -118,11 +111,11 @@ public final class MindSpeedSchedule implements Schedule {
           if (sp) {
             if (i == 0) {
               coll.await(compute, a[0]);
-              ag[0] = gather(coll, compute, buf, chunks.get(0));
+              ag[0] = gather(coll, "AG", compute, buf, chunks.get(0));
             }
             if (i < n - 1) {
               coll.await(compute, a[i + 1]); // the prefetch: expert q waits for dispatch q+1
-              ag[i + 1] = gather(coll, compute, buf, chunks.get(i + 1));
+              ag[i + 1] = gather(coll, "AG", compute, buf, chunks.get(i + 1));
             }
             coll.await(compute, ag[i]);
           } else {
@@ -147,7 +140,7 @@ public final class MindSpeedSchedule implements Schedule {
         Stream tp = ctx.tpIssue();
         a[0] = coll.allToAll("A0", compute, buf.sent().get(0), buf.received().get(0));
         coll.await(tp, a[0]);
-        ag[0] = gather(coll, tp, buf, chunks.get(0));
+        ag[0] = gather(coll, "AG", tp, buf, chunks.get(0));
         for (Chunk q : chunks) {
           int i = q.index();
           if (i < n - 1) {
@@ -156,7 +149,7 @@ public final class MindSpeedSchedule implements Schedule {
             a[i + 1] = coll.allToAll("A" + next.label(), a2a, buf.sent().get(i + 1),
                 buf.received().get(i + 1));
             coll.await(tp, a[i + 1]);
-            ag[i + 1] = gather(coll, tp, buf, next);
+            ag[i + 1] = gather(coll, "AG", tp, buf, next);
           }
           coll.await(compute, ag[i]);
           ExpertWork.Forward f = expert(work, buf, q, true);
@@ -173,7 +166,7 @@ public final class MindSpeedSchedule implements Schedule {
       }
       assemble(ctx, buf.returned(), combined, chunks);
     }
-    return new State(saved);
+    return new ExpertWork.SavedChunks(saved);
   }
 
   /** deal_data: chunk q = rows [i*EP, (i+1)*EP) x capacity [from, to), cloned contiguous. */
@@ -205,8 +198,9 @@ public final class MindSpeedSchedule implements Schedule {
     return buf;
   }
 
-  private static Event gather(Collectives coll, Stream from, Buffers buf, Chunk q) {
-    return coll.allGather("AG" + q.label(), from, buf.received().get(q.index()),
+  /** The TP all-gather of chunk q's received block: AG(q) in forward, BAG(q) in backward. */
+  private static Event gather(Collectives coll, String label, Stream from, Buffers buf, Chunk q) {
+    return coll.allGather(label + q.label(), from, buf.received().get(q.index()),
         buf.gathered().get(q.index()));
   }
 
@@ -265,7 +259,7 @@ public final class MindSpeedSchedule implements Schedule {
   @Override
   public void backward(RankContext ctx, LayerParams params, Saved saved, Tensor dCombined,
       Tensor dDispatched) {
-    State state = (State) saved;
+    ExpertWork.SavedChunks state = (ExpertWork.SavedChunks) saved;
     LayerShape shape = ctx.shape();
     Stream compute = ctx.compute();
     Collectives coll = new Collectives(ctx);
@@ -292,18 +286,18 @@ public final class MindSpeedSchedule implements Schedule {
       } else {
         ga[0] = coll.allToAll("GA0", compute, buf.sent().get(0), buf.received().get(0));
         coll.await(ctx.tpIssue(), ga[0]);
-        bag[0] = gradGather(coll, ctx.tpIssue(), buf, chunks.get(0));
+        bag[0] = gather(coll, "BAG", ctx.tpIssue(), buf, chunks.get(0));
       }
       for (Chunk q : chunks) {
         int i = q.index();
         if (sp && !multiStream) {
           if (i == 0) {
             coll.await(compute, ga[0]);
-            bag[0] = gradGather(coll, compute, buf, chunks.get(0));
+            bag[0] = gather(coll, "BAG", compute, buf, chunks.get(0));
           }
           if (i < n - 1) {
             coll.await(compute, ga[i + 1]);
-            bag[i + 1] = gradGather(coll, compute, buf, chunks.get(i + 1));
+            bag[i + 1] = gather(coll, "BAG", compute, buf, chunks.get(i + 1));
           }
           coll.await(compute, bag[i]);
         } else if (multiStream) {
@@ -313,7 +307,7 @@ public final class MindSpeedSchedule implements Schedule {
             ga[i + 1] = coll.allToAll("GA" + next.label(), ctx.a2aIssue(),
                 buf.sent().get(i + 1), buf.received().get(i + 1));
             coll.await(ctx.tpIssue(), ga[i + 1]);
-            bag[i + 1] = gradGather(coll, ctx.tpIssue(), buf, next);
+            bag[i + 1] = gather(coll, "BAG", ctx.tpIssue(), buf, next);
           }
           coll.await(compute, bag[i]);
         } else {
@@ -329,10 +323,5 @@ public final class MindSpeedSchedule implements Schedule {
       }
       assemble(ctx, buf.returned(), dDispatched, chunks);
     }
-  }
-
-  private static Event gradGather(Collectives coll, Stream from, Buffers buf, Chunk q) {
-    return coll.allGather("BAG" + q.label(), from, buf.received().get(q.index()),
-        buf.gathered().get(q.index()));
   }
 }

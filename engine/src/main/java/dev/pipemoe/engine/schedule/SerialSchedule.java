@@ -40,14 +40,6 @@ public final class SerialSchedule implements Schedule {
     return Schedule.identityRows(shape);
   }
 
-  /** Saved chunks; views keep the tensors they look into alive. */
-  record State(List<ExpertMlp.Activations> chunks) implements Saved {
-    @Override
-    public void close() {
-      chunks.forEach(ExpertMlp.Activations::close);
-    }
-  }
-
   @Override
   public Saved forward(RankContext ctx, LayerParams params, Tensor dispatched, Tensor combined) {
     Device d = ctx.device();
@@ -76,7 +68,7 @@ public final class SerialSchedule implements Schedule {
       }
       coll.await(compute, coll.allToAll("CB", compute, out, back));
     }
-    return new State(saved);
+    return new ExpertWork.SavedChunks(saved);
   }
 
   /** Gathers (SP: once per column linear) and runs the expert. */
@@ -118,7 +110,7 @@ public final class SerialSchedule implements Schedule {
   @Override
   public void backward(RankContext ctx, LayerParams params, Saved saved, Tensor dCombined,
       Tensor dDispatched) {
-    State state = (State) saved;
+    ExpertWork.SavedChunks state = (ExpertWork.SavedChunks) saved;
     Device d = ctx.device();
     Stream compute = ctx.compute();
     LayerShape shape = ctx.shape();

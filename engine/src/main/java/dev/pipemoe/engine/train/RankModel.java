@@ -140,12 +140,8 @@ final class RankModel implements AutoCloseable {
     }
     double lossValue = device.readFloats(loss)[0];
     loss.close();
-    Tensor output = f.output();
-    f.acts().forEach(MoeLayer.Activations::close);
-    for (int i = 0; i < f.layerOutputs().size() - 1; i++) {
-      f.layerOutputs().get(i).close();
-    }
-    return new PassResult(lossValue, aux, dropped, output, dy);
+    f.closeActivations();
+    return new PassResult(lossValue, aux, dropped, f.output(), dy);
   }
 
   /** One training step: forward, backward, gradient reduction, Adam. */

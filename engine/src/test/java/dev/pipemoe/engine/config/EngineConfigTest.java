@@ -28,7 +28,6 @@ class EngineConfigTest {
     assertThat(c.localExperts()).isEqualTo(2);
     assertThat(c.tokensPerRank()).isEqualTo(256);
     assertThat(c.capacity()).isEqualTo(64);
-    assertThat(c.model().expertGemms()).isEqualTo(2);
     assertThat(c.training().measuredSteps()).isEqualTo(17);
   }
 

@@ -3,6 +3,7 @@ package dev.pipemoe.engine.moe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pipemoe.engine.config.MoeShape;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.schedule.Schedule;
 import org.junit.jupiter.api.Test;
@@ -12,11 +13,11 @@ class LayoutTest {
   @Test
   void capacityFollowsMindSpeedsFormula() {
     // C = ceil(S/E * f_eff), f_eff = f (top-1) or 2f (top-2), >= min capacity, <= S
-    assertThat(LayerShape.capacity(512, 4, 1, 1.0, 4)).isEqualTo(128);
-    assertThat(LayerShape.capacity(512, 4, 2, 1.0, 4)).isEqualTo(256);
-    assertThat(LayerShape.capacity(100, 8, 2, 1.1, 4)).isEqualTo(28); // ceil(12.5 * 2.2 = 27.5)
-    assertThat(LayerShape.capacity(16, 64, 1, 1.0, 4)).isEqualTo(4); // min capacity
-    assertThat(LayerShape.capacity(8, 2, 2, 4.0, 4)).isEqualTo(8); // capped at S
+    assertThat((int) MoeShape.capacity(512, 4, 1, 1.0, 4)).isEqualTo(128);
+    assertThat((int) MoeShape.capacity(512, 4, 2, 1.0, 4)).isEqualTo(256);
+    assertThat((int) MoeShape.capacity(100, 8, 2, 1.1, 4)).isEqualTo(28); // ceil(12.5 * 2.2 = 27.5)
+    assertThat((int) MoeShape.capacity(16, 64, 1, 1.0, 4)).isEqualTo(4); // min capacity
+    assertThat((int) MoeShape.capacity(8, 2, 2, 4.0, 4)).isEqualTo(8); // capped at S
   }
 
   @Test

@@ -4,6 +4,7 @@ import static dev.pipemoe.worker.engine.ScheduleEquivalenceTest.probe;
 import static dev.pipemoe.worker.engine.ScheduleEquivalenceTest.relativeError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pipemoe.engine.config.MoeShape;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.moe.LayerShape;
 import dev.pipemoe.engine.schedule.ImprovedSchedule;
@@ -39,7 +40,7 @@ class RandomShapesEquivalenceTest {
     int topK = experts == 1 ? 1 : Gen.oneOf(r, 1, 2);
     boolean sp = tp > 1 && r.nextBoolean();
     int tokens = Gen.intIn(r, 3, 23);
-    int capacity = LayerShape.capacity(tokens, experts, topK, Gen.doubleIn(r, 0.5, 2.0),
+    int capacity = (int) MoeShape.capacity(tokens, experts, topK, Gen.doubleIn(r, 0.5, 2.0),
         Gen.intIn(r, 1, 4));
     int hidden = Gen.intIn(r, 1, 12);
     int ffn = tp * Gen.intIn(r, 1, 10);

@@ -2,6 +2,7 @@ package dev.pipemoe.worker.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pipemoe.engine.config.MoeShape;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.Fabric;
 import dev.pipemoe.engine.device.LinkModel;
@@ -39,7 +40,7 @@ class ScheduleEquivalenceTest {
   /** S = 10 tokens per rank, E = 4, C = 5 with top-2 (slices 2,2,1,0 at N = 4), C = 4 with top-1. */
   static LayerShape shape(int tp, int ep, boolean sp, int topK) {
     int tokens = 10;
-    int capacity = LayerShape.capacity(tokens, 4, topK, 1.0, 4);
+    int capacity = (int) MoeShape.capacity(tokens, 4, topK, 1.0, 4);
     return new LayerShape(tokens, 16, 32, 4, topK, capacity, tp, ep, ep, sp, topK == 2,
         DType.F32, 0.01);
   }
