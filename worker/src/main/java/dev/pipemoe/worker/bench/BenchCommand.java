@@ -91,12 +91,12 @@ public final class BenchCommand {
       TrainingPlan plan = JobRunner.plan(v.config());
       Progress progress = new Progress(err, i + 1, variants.size(), v.name(), plan.steps());
       StepStats stats = new StepStats(plan.warmupSteps());
-      try (Fabric fabric = fabrics.open(plan.shape().worldSize(), calibration.linkModel())) {
-        Trainer.train(fabric, plan, s -> {
-          stats.add(s);
-          progress.onStep(s);
-        }, () -> false);
-      }
+      // every row runs on the first variant's calibration: only the schedule differs
+      JobRunner.run(new JobRunner.Prepared(plan, calibration.calibration(), calibration.gemmFlopsPerSecond()),
+          fabrics, s -> {
+            stats.add(s);
+            progress.onStep(s);
+          }, () -> false);
       progress.done();
       Double error = null;
       if (o.verify() && !v.isSerial()) {

@@ -1,5 +1,6 @@
 package dev.pipemoe.worker.daemon;
 
+import dev.pipemoe.worker.run.AttemptControl;
 import dev.pipemoe.worker.spool.Spool;
 import java.util.Locale;
 import org.springframework.boot.health.contributor.Health;
@@ -31,7 +32,7 @@ class WorkerHealthIndicator implements HealthIndicator {
     if (worker.workerId() != null) {
       h.withDetail("workerId", worker.workerId());
     }
-    worker.runningAttempt().ifPresent(a -> h.withDetail("attempt", a.jobId() + "/" + a.attempt()));
+    worker.runningAttempt().ifPresent(a -> h.withDetail("attempt", AttemptControl.name(a)));
     return h.build();
   }
 }

@@ -82,8 +82,8 @@ public final class EngineRun {
     Trainer.Outcome outcome;
     TrainingPlan plan;
     try {
-      plan = JobRunner.plan(config);
       JobRunner.Prepared prepared = JobRunner.prepare(config, fabrics);
+      plan = prepared.plan();
       log.info("attempt {}: {} ranks, schedule {}, {} steps; calibrated: expert GEMM {} GFLOP/s"
               + " per rank, communication {} x compute", AttemptControl.name(a.ref()),
           config.worldSize(), config.schedule().jsonName(), plan.steps(),

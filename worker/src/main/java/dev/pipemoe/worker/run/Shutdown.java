@@ -15,10 +15,6 @@ public final class Shutdown {
     }
   }
 
-  public boolean begun() {
-    return begun;
-  }
-
   /** Nanoseconds left until {@code reserve} before the deadline; Long.MAX_VALUE when not begun. */
   public long remainingNanos(long reserveNanos) {
     return begun ? deadlineNanos - reserveNanos - System.nanoTime() : Long.MAX_VALUE;

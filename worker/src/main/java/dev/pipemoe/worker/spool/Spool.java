@@ -128,10 +128,16 @@ public final class Spool implements AutoCloseable {
     onChange.accept(f);
   }
 
-  /** Seals the file (its attempt ended) and tells the shipper to send the rest now. */
+  /**
+   * Seals the file (its attempt ended) and tells the shipper to send the rest now. Sealing again
+   * only retries the force; the shipper heard it the first time.
+   */
   public void seal(SpoolFile f) throws IOException {
+    boolean first = !f.sealed();
     f.seal();
-    onChange.accept(f);
+    if (first) {
+      onChange.accept(f);
+    }
   }
 
   /** Every file not yet deleted, oldest first. */

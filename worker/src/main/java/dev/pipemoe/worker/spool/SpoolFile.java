@@ -224,7 +224,7 @@ public final class SpoolFile {
       }
       pos += n;
     }
-    return new Batch(this, ackedOffset, pos, lines, unreadable, out);
+    return new Batch(ackedOffset, pos, lines, unreadable, out);
   }
 
   /**
@@ -307,6 +307,6 @@ public final class SpoolFile {
   }
 
   /** Consecutive records of one file, from one acknowledged offset to the next. */
-  record Batch(SpoolFile file, long startOffset, long endOffset, int lines, int unreadable,
+  record Batch(long startOffset, long endOffset, int lines, int unreadable,
       List<StepMetrics> records) {}
 }
