@@ -199,10 +199,6 @@ public class Job {
     return maxAttempts;
   }
 
-  public String idempotencyKey() {
-    return idempotencyKey;
-  }
-
   byte[] requestHash() {
     return requestHash == null ? null : requestHash.clone();
   }
@@ -223,15 +219,7 @@ public class Job {
     return finishedAt;
   }
 
-  public Instant queuedAt() {
-    return queuedAt;
-  }
-
   public String summary() {
     return summary;
-  }
-
-  public Long version() {
-    return version;
   }
 }

@@ -98,7 +98,7 @@ class JobController {
     String key = idempotencyKey(idempotencyKey);
     byte[] body = SubmissionReader.readLimited(request.getInputStream(), request.getContentLengthLong(),
         (int) properties.maxBodySize().toBytes());
-    Submission submission = reader.read(form, body);
+    Submission submission = reader.read(form, body, key != null && !dryRun);
     Prepared prepared = validator.validate(submission);
     if (dryRun) {
       return ResponseEntity.ok(JobView.dryRun(prepared));
@@ -162,12 +162,12 @@ class JobController {
         : JobNotices.SubmitOutcome.REFUSED;
   }
 
-  /** An id that is no UUID names no job: 404, like an unknown one. */
   /** The job, and for a queued one why it waits (one more statement; not in listings). */
   private JobView view(Job job) {
     return JobView.of(job, job.state() == JobState.QUEUED ? waiting.of(job) : null);
   }
 
+  /** An id that is no UUID names no job: 404, like an unknown one. */
   private static UUID jobId(String id) {
     return Ids.fromPath(id, "job");
   }

@@ -15,6 +15,4 @@ public interface JobRepository extends Repository<Job, UUID>, JpaSpecificationEx
   Job save(Job job);
 
   Job saveAndFlush(Job job);
-
-  long count();
 }

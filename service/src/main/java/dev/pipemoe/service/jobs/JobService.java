@@ -130,7 +130,7 @@ public class JobService {
   private Job insert(Submission submission, Prepared prepared, Caller caller, String idempotencyKey) {
     Instant now = clock.instant();
     Job job = Job.queued(Ids.newId(now), prepared.name(), caller.owner(), prepared, properties.maxAttempts(),
-        idempotencyKey, idempotencyKey == null ? null : submission.requestHash(), now);
+        idempotencyKey, submission.requestHash(), now);
     jobs.saveAndFlush(job);
     events.save(job.submittedEvent());
     return job;

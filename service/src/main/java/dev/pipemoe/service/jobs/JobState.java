@@ -30,6 +30,11 @@ public enum JobState {
     return this == SUCCEEDED || this == FAILED || this == CANCELLED;
   }
 
+  /** RUNNING or CANCELLING: an attempt of the job holds a lease (or is being stopped). */
+  public boolean hasLiveAttempt() {
+    return this == RUNNING || this == CANCELLING;
+  }
+
   public Set<JobState> next() {
     return switch (this) {
       case QUEUED -> EnumSet.of(RUNNING, CANCELLED, FAILED);

@@ -12,6 +12,6 @@ import tools.jackson.databind.node.ObjectNode;
  * @param spec the spec the sections bind to; null in the args form
  * @param args the argument string (args form only)
  * @param requestHash SHA-256 of the body's canonical JSON: the same fields in any order, in JSON or
- *     YAML, hash alike (Idempotency-Key compares it)
+ *     YAML, hash alike (Idempotency-Key compares it); null when the request has no key
  */
 record Submission(SpecForm form, String name, ObjectNode sections, JobSpec spec, String args, byte[] requestHash) {}

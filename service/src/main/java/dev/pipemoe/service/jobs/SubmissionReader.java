@@ -97,7 +97,8 @@ class SubmissionReader {
     return bytes;
   }
 
-  Submission read(SpecForm form, byte[] body) {
+  /** @param hashed whether to hash the body (only an Idempotency-Key needs it) */
+  Submission read(SpecForm form, byte[] body, boolean hashed) {
     if (body.length == 0) {
       throw Problems.malformed("the body is empty", List.of(new FieldError("", SYNTAX,
           "the body is empty; send a job: {\"name\": ..., \"model\": {...}, ...} or {\"name\": ..., \"args\": \"...\"}")));
@@ -139,7 +140,7 @@ class SubmissionReader {
       given = ((ObjectNode) root).deepCopy();
       given.remove(List.of(NAME, ARGS));
     }
-    return new Submission(argsForm ? SpecForm.ARGS : form, name, given, spec, args, hash(root));
+    return new Submission(argsForm ? SpecForm.ARGS : form, name, given, spec, args, hashed ? hash(root) : null);
   }
 
   private JsonNode parse(SpecForm form, byte[] body) {

@@ -1,5 +1,6 @@
 package dev.pipemoe.service.metrics;
 
+import dev.pipemoe.service.workers.AttemptState;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -44,15 +45,9 @@ class GaugeQueries {
                sum(w.devices) as devices, coalesce(sum(b.busy), 0) as busy
         from workers w
         left join (select worker_id, sum(ranks) as busy from attempts
-                   where state in ('LEASED', 'RUNNING') group by worker_id) b on b.worker_id = w.id
-        group by 1, 2""", new MapSqlParameterSource("since", onlineSince.atOffset(ZoneOffset.UTC)),
+                   where state in %s group by worker_id) b on b.worker_id = w.id
+        group by 1, 2""".formatted(AttemptState.LIVE_SQL), new MapSqlParameterSource("since", onlineSince.atOffset(ZoneOffset.UTC)),
         (rs, n) -> new WorkerCount(rs.getString(1), rs.getBoolean(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)));
-  }
-
-  long runningJobs() {
-    Long n = named.getJdbcTemplate().queryForObject(
-        "select count(*) from jobs where state in ('RUNNING', 'CANCELLING')", Long.class);
-    return n == null ? 0 : n;
   }
 
   /**

@@ -1,7 +1,9 @@
 package dev.pipemoe.service.metrics;
 
+import dev.pipemoe.service.jobs.JobState;
 import dev.pipemoe.service.workers.SchedulerProperties;
 import java.time.InstantSource;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Configuration;
@@ -41,9 +43,12 @@ class GaugeRefresher implements SchedulingConfigurer {
   /** One pass; never throws. */
   void refresh() {
     try {
-      metrics.updateJobs(queries.activeJobs());
+      List<GaugeQueries.JobCount> jobs = queries.activeJobs();
+      metrics.updateJobs(jobs);
       metrics.updateWorkers(queries.workers(scheduler.onlineSince(clock.instant())));
-      metrics.updateRunningJobs(queries.runningJobSteps(properties.maxJobSeries()), queries.runningJobs());
+      long running = jobs.stream().filter(c -> JobState.valueOf(c.state()).hasLiveAttempt())
+          .mapToLong(GaugeQueries.JobCount::jobs).sum();
+      metrics.updateRunningJobs(queries.runningJobSteps(properties.maxJobSeries()), running);
       metrics.refreshed(false);
     } catch (RuntimeException e) {
       log.error("gauge refresh failed; the gauges keep their last values", e);

@@ -122,11 +122,7 @@ final class JobStream {
 
   /** RUNNING or CANCELLING to anything else: the event that ended the job's current attempt. */
   private static boolean endsAttempt(JobEvent e) {
-    return e.attempt() >= 1 && isLive(e.fromState()) && !isLive(e.toState());
-  }
-
-  private static boolean isLive(JobState state) {
-    return state == JobState.RUNNING || state == JobState.CANCELLING;
+    return e.attempt() >= 1 && e.fromState() != null && e.fromState().hasLiveAttempt() && !e.toState().hasLiveAttempt();
   }
 
   /** How many steps were sent, and whether every attempt has ended and was sent in full. */

@@ -7,8 +7,6 @@ import dev.pipemoe.service.jobs.JobState;
 import dev.pipemoe.service.metrics.StepMetricsRepository.RankRow;
 import dev.pipemoe.service.metrics.StepMetricsRepository.StepRow;
 import dev.pipemoe.service.system.Problems;
-import dev.pipemoe.service.workers.AttemptAccess;
-import dev.pipemoe.service.workers.AttemptAccess.AttemptInfo;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,14 +27,11 @@ class MetricsReader {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final StepMetricsRepository repository;
-  private final AttemptAccess attempts;
   private final MetricsProperties properties;
   private final InstantSource clock;
 
-  MetricsReader(StepMetricsRepository repository, AttemptAccess attempts, MetricsProperties properties,
-      InstantSource clock) {
+  MetricsReader(StepMetricsRepository repository, MetricsProperties properties, InstantSource clock) {
     this.repository = repository;
-    this.attempts = attempts;
     this.properties = properties;
     this.clock = clock;
   }
@@ -97,17 +92,17 @@ class MetricsReader {
           null, 0, null, null, job.summary());
     }
     int attempt = selected.getFirst();
-    AttemptInfo info = attempts.of(job.id()).stream().filter(a -> a.attempt() == attempt).findFirst().orElseThrow();
-    StepMetricsRepository.Totals t = repository.totals(job.id(), attempt, info.ranks(), warmup);
+    // every attempt runs all of the job's ranks (a lease takes jobs.devices devices)
+    StepMetricsRepository.Totals t = repository.totals(job.id(), attempt, job.devices(), warmup);
     Double mean = t.meanStepSeconds() != null ? t.meanStepSeconds() : t.meanStepSecondsAll();
     Double eta = null;
     Instant finish = null;
-    boolean active = job.state() == JobState.RUNNING || job.state() == JobState.CANCELLING;
+    boolean active = job.state().hasLiveAttempt();
     if (active && attempt == job.attempt() && mean != null) {
       eta = Math.max(0, steps - t.stepsDone()) * mean;
       finish = clock.instant().plus(Duration.ofNanos((long) (eta * 1e9)));
     }
-    return new Summary(job.id(), job.state(), attempt, info.ranks(), steps, warmup, t.stepsDone(),
+    return new Summary(job.id(), job.state(), attempt, job.devices(), steps, warmup, t.stepsDone(),
         steps == 0 ? 0 : (double) t.stepsDone() / steps, t.measuredSteps(), t.tflopsPerDevice(),
         t.hardwareTflopsPerDevice(), t.tokensPerSecond(), new StepTime(t.meanStepSeconds(), t.p50(), t.p90(), t.p99()),
         t.exposedCommShare(), t.lastLoss(), t.droppedTokens(), eta, finish,

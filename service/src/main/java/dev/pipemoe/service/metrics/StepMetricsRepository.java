@@ -140,27 +140,24 @@ class StepMetricsRepository {
   Totals totals(UUID jobId, int attempt, int ranks, int warmupSteps) {
     return named.queryForObject("""
         with per_step as (
-            select step, max(step_seconds) as step_s, avg(tflops_per_device) as tflops,
-                   avg(hardware_tflops_per_device) as hw, sum(tokens_per_second) as tps,
-                   sum(exposed_comm_seconds) as exposed, sum(step_seconds) as rank_seconds, avg(loss) as loss,
-                   sum(dropped_tokens) as dropped
-            from step_metrics where job_id = :job and attempt = :attempt
-            group by step having count(*) = :ranks)
+            select %s, sum(m.exposed_comm_seconds) as exposed, sum(m.step_seconds) as rank_seconds
+            from step_metrics m where m.job_id = :job and m.attempt = :attempt
+            group by m.attempt, m.step having count(*) = :ranks)
         select count(*) as steps_done, max(step) as last_step,
                count(*) filter (where step >= :warmup) as measured,
-               avg(tflops) filter (where step >= :warmup) as tflops,
-               avg(hw) filter (where step >= :warmup) as hw,
-               avg(tps) filter (where step >= :warmup) as tps,
-               avg(step_s) filter (where step >= :warmup) as mean_step,
-               avg(step_s) as mean_step_all,
-               percentile_disc(0.5) within group (order by step_s) filter (where step >= :warmup) as p50,
-               percentile_disc(0.9) within group (order by step_s) filter (where step >= :warmup) as p90,
-               percentile_disc(0.99) within group (order by step_s) filter (where step >= :warmup) as p99,
+               avg(tflops_per_device) filter (where step >= :warmup) as tflops,
+               avg(hardware_tflops_per_device) filter (where step >= :warmup) as hw,
+               avg(tokens_per_second) filter (where step >= :warmup) as tps,
+               avg(step_seconds) filter (where step >= :warmup) as mean_step,
+               avg(step_seconds) as mean_step_all,
+               percentile_disc(0.5) within group (order by step_seconds) filter (where step >= :warmup) as p50,
+               percentile_disc(0.9) within group (order by step_seconds) filter (where step >= :warmup) as p90,
+               percentile_disc(0.99) within group (order by step_seconds) filter (where step >= :warmup) as p99,
                sum(exposed) filter (where step >= :warmup)
                    / nullif(sum(rank_seconds) filter (where step >= :warmup), 0) as exposed_share,
-               coalesce(sum(dropped), 0) as dropped,
+               coalesce(sum(dropped_tokens), 0) as dropped,
                (select loss from per_step order by step desc limit 1) as last_loss
-        from per_step""",
+        from per_step""".formatted(AGGREGATE),
         new MapSqlParameterSource("job", jobId).addValue("attempt", attempt).addValue("ranks", ranks)
             .addValue("warmup", warmupSteps),
         (rs, n) -> new Totals(rs.getInt("steps_done"), (Integer) rs.getObject("last_step"), rs.getInt("measured"),

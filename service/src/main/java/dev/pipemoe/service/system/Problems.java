@@ -57,7 +57,7 @@ public final class Problems {
 
   /** 404 with about:blank; also what users get for other owners' resources, so existence does not leak. */
   public static ErrorResponseException notFound(String detail) {
-    return new ErrorResponseException(HttpStatus.NOT_FOUND, ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, detail), null);
+    return status(HttpStatus.NOT_FOUND, detail);
   }
 
   public static ErrorResponseException status(HttpStatus status, String detail) {

@@ -42,7 +42,7 @@ final class AttemptOutcome {
    */
   static Move decide(JobState job, int attempt, int maxAttempts, AttemptState ended, String cause, String detail,
       String worker) {
-    if (job != JobState.RUNNING && job != JobState.CANCELLING) {
+    if (!job.hasLiveAttempt()) {
       throw new IllegalStateException("attempt " + attempt + " ended while its job was " + job);
     }
     if (ended.live()) {

@@ -14,6 +14,12 @@ public enum AttemptState {
   /** The lease expired, or the worker registered with a new boot id: the worker is presumed gone. */
   LOST;
 
+  /**
+   * The states of {@link #live()} as an SQL list, for {@code state in ...}; written exactly as the
+   * predicates of the partial indexes over live attempts (V2), so that queries can use them.
+   */
+  public static final String LIVE_SQL = "('LEASED', 'RUNNING')";
+
   public boolean live() {
     return this == LEASED || this == RUNNING;
   }

@@ -44,7 +44,7 @@ import org.springframework.stereotype.Repository;
 @Repository
 class LeaseRepository {
 
-  private static final String LIVE = "('LEASED', 'RUNNING')";
+  private static final String LIVE = AttemptState.LIVE_SQL;
 
   private final NamedParameterJdbcTemplate named;
   private final JdbcTemplate jdbc;
@@ -120,13 +120,15 @@ class LeaseRepository {
   }
 
   /**
-   * Marks a worker as gone until it registers again. Takes the row lock a lease look holds, so a
-   * look that already locked the row finishes first (and may still lease: that answer reaches no
-   * one and expires like any lost one); every later look sees the mark.
+   * Marks a worker as gone until it registers again; its device type, or empty when the owner has
+   * no such worker. Takes the row lock a lease look holds, so a look that already locked the row
+   * finishes first (and may still lease: that answer reaches no one and expires like any lost
+   * one); every later look sees the mark.
    */
-  int markLeft(UUID id, String owner, Instant now) {
-    return named.update("update workers set left_at = :now where id = :id and owner = :owner",
-        new MapSqlParameterSource("now", at(now)).addValue("id", id).addValue("owner", owner));
+  Optional<String> markLeft(UUID id, String owner, Instant now) {
+    return named.queryForList("update workers set left_at = :now where id = :id and owner = :owner"
+        + " returning device_type", new MapSqlParameterSource("now", at(now)).addValue("id", id)
+        .addValue("owner", owner), String.class).stream().findFirst();
   }
 
   /**

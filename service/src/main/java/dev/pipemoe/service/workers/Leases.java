@@ -73,11 +73,9 @@ class Leases {
    * their next look (at most a poll interval later).
    */
   void leave(Caller caller, UUID workerId) {
-    LeaseRepository.WorkerRow worker = repository.findWorker(workerId)
-        .filter(w -> w.owner().equals(caller.owner()))
+    String deviceType = tx.execute(status -> repository.markLeft(workerId, caller.owner(), clock.instant()))
         .orElseThrow(() -> WorkerRegistry.unknownWorker(workerId));
-    tx.executeWithoutResult(status -> repository.markLeft(workerId, caller.owner(), clock.instant()));
-    signal.wake(worker.deviceType());
+    signal.wake(deviceType);
   }
 
   private record Attempted(Assignment assignment, String deviceType, boolean left) {}
