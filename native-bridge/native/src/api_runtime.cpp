@@ -65,10 +65,6 @@ pm_status pm_fabric_set_link(pm_fabric_t f, int32_t link_set, double bandwidth, 
       fail(PM_ERR_ARG, strf("link_set is %d but must be in 0..%d", link_set, PM_MAX_LINK_SETS - 1));
     if (!(bandwidth >= 0) || !std::isfinite(bandwidth) || !(latency >= 0) || !std::isfinite(latency))
       fail(PM_ERR_ARG, strf("bandwidth %g and latency %g must be finite and >= 0", bandwidth, latency));
-    {
-      std::lock_guard<std::mutex> lock(fab->mu);
-      fab->links[link_set] = Link{bandwidth, latency};
-    }
     fab->sim.set_link(link_set, Link{bandwidth, latency});
   });
 }
