@@ -61,15 +61,10 @@ pm_status collective(const char* fn, int32_t kind, pm_stream_t from, pm_comm_t c
     std::shared_ptr<Queue> fq = st->q;
     int64_t after = fq->enqueued();
     std::shared_ptr<CommState> state = comm->state;
-    Task t;
-    t.kind = kind;
-    t.label = st->dev->label.load(std::memory_order_relaxed);
-    t.fn = fn;
-    t.run = [fq, after, state, kind, I, O](OpResult& r) {
+    int64_t seq = enqueue(*st, *comm->q, kind, fn, [fq, after, state, kind, I, O](OpResult& r) {
       fq->wait_done(after);
       run_collective(*state, kind, I, O, r);
-    };
-    int64_t seq = comm->q->enqueue(std::move(t));
+    });
     if (ev) ev->set(comm->q, seq + 1);
   });
 }

@@ -59,13 +59,21 @@ inline TensorRef i32_operand(const Stream& s, pm_tensor_t h, const char* what, i
   return t;
 }
 
-inline void enqueue(const Stream& s, int32_t kind, const char* fn, std::function<void(OpResult&)> run) {
+// Enqueues run on q as an op issued from stream s (labelled with s's device's current label);
+// returns its sequence number on q.
+inline int64_t enqueue(const Stream& s, Queue& q, int32_t kind, const char* fn,
+                       std::function<void(OpResult&)> run) {
   Task t;
   t.kind = kind;
   t.label = s.dev->label.load(std::memory_order_relaxed);
   t.fn = fn;
   t.run = std::move(run);
-  s.q->enqueue(std::move(t));
+  return q.enqueue(std::move(t));
+}
+
+// An op on the stream itself.
+inline void enqueue(const Stream& s, int32_t kind, const char* fn, std::function<void(OpResult&)> run) {
+  enqueue(s, *s.q, kind, fn, std::move(run));
 }
 
 }  // namespace pm
