@@ -300,14 +300,8 @@ void host_io(pm_tensor_t h, const void* host, int64_t count, bool write) {
   if (count != t->numel())
     fail(PM_ERR_ARG, strf("count is %lld but t is %s (%lld elements)", (long long)count,
                           shape_str(*t).c_str(), (long long)t->numel()));
-  View hv = t->view;
-  hv.base = static_cast<char*>(const_cast<void*>(host));
-  hv.dtype = t->dtype() == PM_I32 ? PM_I32 : PM_F32;
-  int64_t s = 1;
-  for (int i = hv.ndim - 1; i >= 0; i--) {
-    hv.strides[i] = s;
-    s *= hv.shape[i];
-  }
+  char* base = static_cast<char*>(const_cast<void*>(host));
+  View hv = contiguous_view(base, t->dtype() == PM_I32 ? PM_I32 : PM_F32, t->view);
   if (write) copy_cast(hv, t->view);
   else copy_cast(t->view, hv);
 }

@@ -38,18 +38,6 @@ bool overlaps(const View& a, const View& b) {
   return x.first < y.second && y.first < x.second;
 }
 
-View contiguous_view(char* base, int32_t dtype, const View& like) {
-  View v = like;
-  v.base = base;
-  v.dtype = dtype;
-  int64_t s = 1;
-  for (int i = v.ndim - 1; i >= 0; i--) {
-    v.strides[i] = s;
-    s *= v.shape[i];
-  }
-  return v;
-}
-
 // acc (F32, contiguous, shaped like src) += src, in fp32.
 void accumulate(const View& src, const View& acc) {
   float* a = acc.as<float>();
