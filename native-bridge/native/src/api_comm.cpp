@@ -76,7 +76,7 @@ extern "C" {
 pm_status pm_comm_new(pm_device_t d, const char* name, const int32_t* ranks, int32_t nranks, int32_t link_set,
                       pm_comm_t* out) {
   return guard("pm_comm_new", [&] {
-    if (!out) fail(PM_ERR_ARG, "out is NULL");
+    out_ptr(out, "out");
     auto dev = lookup<Device>(d, "device d");
     if (!name || !*name || std::strlen(name) > 200) fail(PM_ERR_ARG, "name must be a non-empty string of at most 200 bytes");
     if (!ranks || nranks < 1 || nranks > dev->fabric->world_size)
@@ -110,7 +110,7 @@ pm_status pm_comm_free(pm_comm_t c) {
 
 pm_status pm_comm_queue_id(pm_comm_t c, int32_t* out) {
   return guard("pm_comm_queue_id", [&] {
-    if (!out) fail(PM_ERR_ARG, "out is NULL");
+    out_ptr(out, "out");
     *out = lookup<Comm>(c, "communicator c")->q->id();
   });
 }

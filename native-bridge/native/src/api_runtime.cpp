@@ -5,16 +5,11 @@
 #include <cstring>
 
 #include "blas.hpp"
-#include "device.hpp"
+#include "ops_common.hpp"
 
 using namespace pm;
 
 namespace {
-
-template <class T>
-void out_ptr(T* p, const char* what) {
-  if (!p) fail(PM_ERR_ARG, strf("%s is NULL", what));
-}
 
 std::shared_ptr<Fabric> fabric_of(pm_fabric_t f) { return lookup<Fabric>(f, "fabric f"); }
 

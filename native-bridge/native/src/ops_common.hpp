@@ -1,5 +1,5 @@
-// Enqueue-time checks shared by the op and collective entry points. Each failure names the
-// operand, its actual shape or dtype and the rule it broke.
+// Checks shared by the entry points: out-parameters, and the enqueue-time checks of ops and
+// collectives. Each failure names the operand, its actual shape or dtype and the rule it broke.
 #pragma once
 
 #include <climits>
@@ -8,6 +8,12 @@
 #include "device.hpp"
 
 namespace pm {
+
+// An out-parameter the caller must pass.
+template <class T>
+void out_ptr(T* p, const char* what) {
+  if (!p) fail(PM_ERR_ARG, strf("%s is NULL", what));
+}
 
 inline std::shared_ptr<Stream> stream_of(pm_stream_t s, const char* what = "stream s") {
   return lookup<Stream>(s, what);
