@@ -67,7 +67,6 @@ final class PipemoeLib {
   static final MethodHandle pm_device_stream = bind("pm_device_stream", S_JA);
   static final MethodHandle pm_device_synchronize = bind("pm_device_synchronize", S_J);
   static final MethodHandle pm_stream_new = bind("pm_stream_new", S_JA);
-  static final MethodHandle pm_stream_free = bind("pm_stream_free", S_J);
   static final MethodHandle pm_stream_synchronize = bind("pm_stream_synchronize", S_J);
   static final MethodHandle pm_stream_id = bind("pm_stream_id", S_JA);
   static final MethodHandle pm_event_new = bind("pm_event_new", S_JA);
