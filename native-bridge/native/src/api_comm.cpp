@@ -61,15 +61,10 @@ pm_status collective(const char* fn, int32_t kind, pm_stream_t from, pm_comm_t c
     std::shared_ptr<Queue> fq = st->q;
     int64_t after = fq->enqueued();
     std::shared_ptr<CommState> state = comm->state;
-    Task t;
-    t.kind = kind;
-    t.label = st->dev->label.load(std::memory_order_relaxed);
-    t.fn = fn;
-    t.run = [fq, after, state, kind, I, O](OpResult& r) {
+    int64_t seq = enqueue(*st, *comm->q, kind, fn, [fq, after, state, kind, I, O](OpResult& r) {
       fq->wait_done(after);
       run_collective(*state, kind, I, O, r);
-    };
-    int64_t seq = comm->q->enqueue(std::move(t));
+    });
     if (ev) ev->set(comm->q, seq + 1);
   });
 }
@@ -81,7 +76,7 @@ extern "C" {
 pm_status pm_comm_new(pm_device_t d, const char* name, const int32_t* ranks, int32_t nranks, int32_t link_set,
                       pm_comm_t* out) {
   return guard("pm_comm_new", [&] {
-    if (!out) fail(PM_ERR_ARG, "out is NULL");
+    out_ptr(out, "out");
     auto dev = lookup<Device>(d, "device d");
     if (!name || !*name || std::strlen(name) > 200) fail(PM_ERR_ARG, "name must be a non-empty string of at most 200 bytes");
     if (!ranks || nranks < 1 || nranks > dev->fabric->world_size)
@@ -115,7 +110,7 @@ pm_status pm_comm_free(pm_comm_t c) {
 
 pm_status pm_comm_queue_id(pm_comm_t c, int32_t* out) {
   return guard("pm_comm_queue_id", [&] {
-    if (!out) fail(PM_ERR_ARG, "out is NULL");
+    out_ptr(out, "out");
     *out = lookup<Comm>(c, "communicator c")->q->id();
   });
 }

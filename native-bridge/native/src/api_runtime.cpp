@@ -5,16 +5,11 @@
 #include <cstring>
 
 #include "blas.hpp"
-#include "device.hpp"
+#include "ops_common.hpp"
 
 using namespace pm;
 
 namespace {
-
-template <class T>
-void out_ptr(T* p, const char* what) {
-  if (!p) fail(PM_ERR_ARG, strf("%s is NULL", what));
-}
 
 std::shared_ptr<Fabric> fabric_of(pm_fabric_t f) { return lookup<Fabric>(f, "fabric f"); }
 
@@ -65,10 +60,6 @@ pm_status pm_fabric_set_link(pm_fabric_t f, int32_t link_set, double bandwidth, 
       fail(PM_ERR_ARG, strf("link_set is %d but must be in 0..%d", link_set, PM_MAX_LINK_SETS - 1));
     if (!(bandwidth >= 0) || !std::isfinite(bandwidth) || !(latency >= 0) || !std::isfinite(latency))
       fail(PM_ERR_ARG, strf("bandwidth %g and latency %g must be finite and >= 0", bandwidth, latency));
-    {
-      std::lock_guard<std::mutex> lock(fab->mu);
-      fab->links[link_set] = Link{bandwidth, latency};
-    }
     fab->sim.set_link(link_set, Link{bandwidth, latency});
   });
 }
@@ -304,14 +295,8 @@ void host_io(pm_tensor_t h, const void* host, int64_t count, bool write) {
   if (count != t->numel())
     fail(PM_ERR_ARG, strf("count is %lld but t is %s (%lld elements)", (long long)count,
                           shape_str(*t).c_str(), (long long)t->numel()));
-  View hv = t->view;
-  hv.base = static_cast<char*>(const_cast<void*>(host));
-  hv.dtype = t->dtype() == PM_I32 ? PM_I32 : PM_F32;
-  int64_t s = 1;
-  for (int i = hv.ndim - 1; i >= 0; i--) {
-    hv.strides[i] = s;
-    s *= hv.shape[i];
-  }
+  char* base = static_cast<char*>(const_cast<void*>(host));
+  View hv = contiguous_view(base, t->dtype() == PM_I32 ? PM_I32 : PM_F32, t->view);
   if (write) copy_cast(hv, t->view);
   else copy_cast(t->view, hv);
 }

@@ -12,8 +12,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string describe(int32_t kind, const Tensor& in, const Tensor& out) {
-  return strf("%s %s %s -> %s", collective_name(kind), dtype_name(in.dtype()), shape_str(in).c_str(),
+std::string describe(int32_t kind, const View& in, const View& out) {
+  return strf("%s %s %s -> %s", collective_name(kind), dtype_name(in.dtype), shape_str(in).c_str(),
               shape_str(out).c_str());
 }
 
@@ -36,18 +36,6 @@ std::pair<const char*, const char*> extent(const View& v) {
 bool overlaps(const View& a, const View& b) {
   auto x = extent(a), y = extent(b);
   return x.first < y.second && y.first < x.second;
-}
-
-View contiguous_view(char* base, int32_t dtype, const View& like) {
-  View v = like;
-  v.base = base;
-  v.dtype = dtype;
-  int64_t s = 1;
-  for (int i = v.ndim - 1; i >= 0; i--) {
-    v.strides[i] = s;
-    s *= v.shape[i];
-  }
-  return v;
 }
 
 // acc (F32, contiguous, shaped like src) += src, in fp32.
@@ -95,7 +83,8 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
   const int i = st.index;
   const int p = (int)g.ranks.size();
   const int64_t pos = st.next_pos++;
-  const std::string where = strf("communicator '%s' call #%lld", g.name.c_str(), (long long)pos);
+  // messages are formatted on the error paths only: the way through stays cheap under g.mu
+  auto where = [&] { return strf("communicator '%s' call #%lld", g.name.c_str(), (long long)pos); };
   const double bytes = collective_bytes(kind, p, (double)in->numel() * dtype_size(in->dtype()));
 
   std::unique_lock<std::mutex> lock(g.mu);
@@ -106,20 +95,18 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
     R.outs.resize(p);
   }
   // 1. arrive and agree on what is being done
-  std::string desc = describe(kind, *in, *out);
   if (g.closed[i]) {
-    set_error(R, PM_ERR_STATE, strf("%s: %s freed its endpoint", where.c_str(), member_name(g, i).c_str()));
-  } else if (!R.described) {
-    R.described = true;
+    set_error(R, PM_ERR_STATE, strf("%s: %s freed its endpoint", where().c_str(), member_name(g, i).c_str()));
+  } else if (R.first < 0) {
+    R.first = i;
     R.kind = kind;
-    R.dtype = in->dtype();
-    R.in_shape = shape_str(*in);
-    R.out_shape = shape_str(*out);
-    R.first_desc = member_name(g, i) + " issued " + desc;
-  } else if (R.kind != kind || R.dtype != in->dtype() || R.in_shape != shape_str(*in) ||
-             R.out_shape != shape_str(*out)) {
-    set_error(R, PM_ERR_MISMATCH, strf("%s: %s but %s issued %s", where.c_str(), R.first_desc.c_str(),
-                                       member_name(g, i).c_str(), desc.c_str()));
+  } else if (R.kind != kind || R.ins[R.first].dtype != in->dtype() || !same_shape(R.ins[R.first], in->view) ||
+             !same_shape(R.outs[R.first], out->view)) {
+    const int f = R.first;
+    set_error(R, PM_ERR_MISMATCH,
+              strf("%s: %s issued %s but %s issued %s", where().c_str(), member_name(g, f).c_str(),
+                   describe(R.kind, R.ins[f], R.outs[f]).c_str(), member_name(g, i).c_str(),
+                   describe(kind, in->view, out->view).c_str()));
   }
   R.arrived[i] = true;
   R.n_arrived++;
@@ -139,14 +126,14 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
   while (!R.all && R.err == PM_OK) {
     for (int j = 0; j < p && R.err == PM_OK; j++)
       if (g.closed[j] && !R.arrived[j])
-        set_error(R, PM_ERR_STATE, strf("%s: %s freed its endpoint", where.c_str(), member_name(g, j).c_str()));
-    if (g.closed[i]) set_error(R, PM_ERR_STATE, strf("%s: this endpoint was freed", where.c_str()));
+        set_error(R, PM_ERR_STATE, strf("%s: %s freed its endpoint", where().c_str(), member_name(g, j).c_str()));
+    if (g.closed[i]) set_error(R, PM_ERR_STATE, strf("%s: this endpoint was freed", where().c_str()));
     if (R.err != PM_OK) break;
     if (g.cv.wait_until(lock, deadline) == std::cv_status::timeout && !R.all && R.err == PM_OK) {
       std::string missing;
       for (int j = 0; j < p; j++)
         if (!R.arrived[j]) missing += (missing.empty() ? "" : ", ") + member_name(g, j);
-      set_error(R, PM_ERR_TIMEOUT, strf("%s: waited %.3g s for %s", where.c_str(),
+      set_error(R, PM_ERR_TIMEOUT, strf("%s: waited %.3g s for %s", where().c_str(),
                                         fab.timeout_ns.load() * 1e-9, missing.c_str()));
     }
   }

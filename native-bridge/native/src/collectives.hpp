@@ -20,9 +20,8 @@ namespace pm {
 struct Fabric;
 
 struct Round {
-  bool described = false;
-  int32_t kind = 0, dtype = 0;
-  std::string in_shape, out_shape, first_desc;
+  int first = -1;  // the member that issued first: the others must match its kind, ins and outs
+  int32_t kind = 0;
   std::vector<View> ins, outs;
   std::vector<bool> arrived;
   int n_arrived = 0, n_read = 0, n_left = 0;

@@ -3,7 +3,10 @@
 // calling thread's pm_last_error().
 #pragma once
 
+#include <exception>
+#include <new>
 #include <string>
+#include <utility>
 
 #include "pipemoe.h"
 
@@ -21,25 +24,35 @@ std::string strf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void set_last_error(pm_status code, const char* fn, const std::string& message);
 
+// Runs f; any exception becomes a status, and its message (without prefix) goes to *msg, which
+// is left alone when f succeeds. The one exception ladder of guard() and the queue executors.
+template <class F>
+pm_status run_caught(F&& f, std::string* msg) noexcept {
+  try {
+    f();
+    return PM_OK;
+  } catch (Error& e) {
+    *msg = std::move(e.message);  // a move: no allocation while handling
+    return e.code;
+  } catch (const std::bad_alloc&) {
+    *msg = "out of memory";
+    return PM_ERR_NOMEM;
+  } catch (const std::exception& e) {
+    *msg = e.what();
+    return PM_ERR_INTERNAL;
+  } catch (...) {
+    *msg = "unknown exception";
+    return PM_ERR_INTERNAL;
+  }
+}
+
 // Runs body; any exception becomes a status and the thread's last error, prefixed with fn.
 template <class Body>
 pm_status guard(const char* fn, Body&& body) noexcept {
-  try {
-    body();
-    return PM_OK;
-  } catch (const Error& e) {
-    set_last_error(e.code, fn, e.message);
-    return e.code;
-  } catch (const std::bad_alloc&) {
-    set_last_error(PM_ERR_NOMEM, fn, "out of memory");
-    return PM_ERR_NOMEM;
-  } catch (const std::exception& e) {
-    set_last_error(PM_ERR_INTERNAL, fn, e.what());
-    return PM_ERR_INTERNAL;
-  } catch (...) {
-    set_last_error(PM_ERR_INTERNAL, fn, "unknown exception");
-    return PM_ERR_INTERNAL;
-  }
+  std::string message;
+  pm_status code = run_caught(std::forward<Body>(body), &message);
+  if (code != PM_OK) set_last_error(code, fn, message);
+  return code;
 }
 
 }  // namespace pm

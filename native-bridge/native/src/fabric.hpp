@@ -38,7 +38,6 @@ class LinkSim {
   std::mutex mu_;
   std::condition_variable cv_;
   FluidModel model_;
-  LinkSets links_;
   std::map<int64_t, int> holders_;
 };
 
@@ -47,12 +46,10 @@ struct Fabric {
   Fabric(int32_t world_size, double congestion);
 
   const int32_t world_size;
-  const double congestion;
   std::atomic<int64_t> timeout_ns{120'000'000'000};
   LinkSim sim;
 
   std::mutex mu;                  // guards what follows
-  LinkSets links;
   std::vector<bool> rank_taken;   // one device per rank
   std::map<std::string, std::vector<std::weak_ptr<Group>>> groups;
 

@@ -9,6 +9,12 @@
 
 namespace pm::kernels {
 
+// Row r of a rank-2 operand with unit inner stride (the row and MoE kernels' operands).
+template <class T>
+T* row(const View& v, int64_t r) {
+  return v.as<T>() + r * v.strides[0];
+}
+
 void fill(const View& t, float value);
 // Element i (row-major) of t: w(c) = the c-th output (from 0) of SplitMix64 seeded with seed.
 //   UNIFORM: u = (w(2i) >> 40) * 2^-24, value = (float)(a + (b - a) * u) in double, clamped < b.

@@ -6,13 +6,6 @@
 
 namespace pm::kernels {
 
-namespace {
-template <class T>
-T* row(const View& v, int64_t r) {
-  return v.as<T>() + r * v.strides[0];
-}
-}  // namespace
-
 void moe_route(const View& indices, const View& expert_row, int32_t capacity, const View& slots,
                const View& slot_token, const View& dropped) {
   const int64_t S = indices.shape[0], K = indices.shape[1], E = expert_row.shape[0];

@@ -8,11 +8,6 @@
 namespace pm::kernels {
 
 namespace {
-template <class T>
-T* row(const View& v, int64_t r) {
-  return v.as<T>() + r * v.strides[0];
-}
-
 void check_index(const char* what, int64_t r, int64_t j, int32_t idx, int64_t limit, const char* of) {
   if (idx >= limit)
     fail(PM_ERR_ARG, strf("%s[%lld,%lld] = %d but %s has %lld rows", what, (long long)r, (long long)j,

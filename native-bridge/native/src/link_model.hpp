@@ -38,6 +38,7 @@ class FluidModel {
   FluidModel(double congestion, const LinkSets& links) : kappa_(congestion), links_(links) {}
 
   void set_link(int32_t link_set, const Link& link) { links_[link_set] = link; }
+  const Link& link(int32_t link_set) const { return links_[link_set]; }
   // A flow whose members all arrived at time `now`. Members on unmodelled link sets do not
   // constrain it; with none modelled it finishes at once. Returns its id.
   int64_t add(const std::vector<FlowMember>& members, double bytes, double now);

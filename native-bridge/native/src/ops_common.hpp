@@ -1,5 +1,5 @@
-// Enqueue-time checks shared by the op and collective entry points. Each failure names the
-// operand, its actual shape or dtype and the rule it broke.
+// Checks shared by the entry points: out-parameters, and the enqueue-time checks of ops and
+// collectives. Each failure names the operand, its actual shape or dtype and the rule it broke.
 #pragma once
 
 #include <climits>
@@ -8,6 +8,12 @@
 #include "device.hpp"
 
 namespace pm {
+
+// An out-parameter the caller must pass.
+template <class T>
+void out_ptr(T* p, const char* what) {
+  if (!p) fail(PM_ERR_ARG, strf("%s is NULL", what));
+}
 
 inline std::shared_ptr<Stream> stream_of(pm_stream_t s, const char* what = "stream s") {
   return lookup<Stream>(s, what);
@@ -59,13 +65,21 @@ inline TensorRef i32_operand(const Stream& s, pm_tensor_t h, const char* what, i
   return t;
 }
 
-inline void enqueue(const Stream& s, int32_t kind, const char* fn, std::function<void(OpResult&)> run) {
+// Enqueues run on q as an op issued from stream s (labelled with s's device's current label);
+// returns its sequence number on q.
+inline int64_t enqueue(const Stream& s, Queue& q, int32_t kind, const char* fn,
+                       std::function<void(OpResult&)> run) {
   Task t;
   t.kind = kind;
   t.label = s.dev->label.load(std::memory_order_relaxed);
   t.fn = fn;
   t.run = std::move(run);
-  s.q->enqueue(std::move(t));
+  return q.enqueue(std::move(t));
+}
+
+// An op on the stream itself.
+inline void enqueue(const Stream& s, int32_t kind, const char* fn, std::function<void(OpResult&)> run) {
+  enqueue(s, *s.q, kind, fn, std::move(run));
 }
 
 }  // namespace pm

@@ -94,23 +94,8 @@ void Queue::loop() {
 
     OpResult r;
     int64_t begin = now_ns();
-    pm_status status = PM_OK;
     std::string message;
-    try {
-      task.run(r);
-    } catch (const Error& e) {
-      status = e.code;
-      message = e.message;
-    } catch (const std::bad_alloc&) {
-      status = PM_ERR_NOMEM;
-      message = "out of memory";
-    } catch (const std::exception& e) {
-      status = PM_ERR_INTERNAL;
-      message = e.what();
-    } catch (...) {
-      status = PM_ERR_INTERNAL;
-      message = "unknown exception";
-    }
+    pm_status status = run_caught([&] { task.run(r); }, &message);
     int64_t end = now_ns();
     if (task.record) {
       pm_op_record rec{};

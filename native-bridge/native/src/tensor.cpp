@@ -56,6 +56,18 @@ std::string shape_str(const View& v) {
   return s + "]";
 }
 
+View contiguous_view(char* base, int32_t dtype, const View& like) {
+  View v = like;
+  v.base = base;
+  v.dtype = dtype;
+  int64_t s = 1;
+  for (int i = v.ndim - 1; i >= 0; i--) {
+    v.strides[i] = s;
+    s *= v.shape[i];
+  }
+  return v;
+}
+
 bool same_shape(const View& a, const View& b) {
   if (a.ndim != b.ndim) return false;
   for (int i = 0; i < a.ndim; i++)

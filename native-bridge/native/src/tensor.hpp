@@ -95,6 +95,9 @@ void for_each_run(Run&& run, const View& v0, const Views&... vs) {
             (i0 * str(vs, 0) + i1 * str(vs, 1) + i2 * str(vs, 2))...);
 }
 
+// A row-major contiguous view of dtype at base, shaped like `like`.
+View contiguous_view(char* base, int32_t dtype, const View& like);
+
 // dst = src over equally shaped views, converting F32 <-> BF16 when dtypes differ.
 void copy_cast(const View& src, const View& dst);
 

@@ -97,29 +97,33 @@ final class NativeDevice implements Device {
   }
 
   private static long h(Event e) {
-    if (e == null || e instanceof NativeEvent) {
-      return e == null ? 0 : ((NativeEvent) e).handle;
+    if (e == null) {
+      return 0;
+    }
+    if (e instanceof NativeEvent n) {
+      return n.handle;
     }
     throw new DeviceException(PM_ERR_HANDLE, e.getClass().getName() + " is not an event of the native runtime");
   }
 
   private static long h(Communicator c) {
-    if (c == null || c instanceof NativeCommunicator) {
-      return c == null ? 0 : ((NativeCommunicator) c).handle;
+    if (c == null) {
+      return 0;
+    }
+    if (c instanceof NativeCommunicator n) {
+      return n.handle;
     }
     throw new DeviceException(PM_ERR_HANDLE, c.getClass().getName() + " is not a communicator of the native runtime");
   }
 
   private static int queueId(long stream) {
-    int[] out = new int[1];
     try (Arena a = Arena.ofConfined()) {
       MemorySegment seg = a.allocate(JAVA_INT);
       check((int) PipemoeLib.pm_stream_id.invokeExact(stream, seg));
-      out[0] = seg.get(JAVA_INT, 0);
+      return seg.get(JAVA_INT, 0);
     } catch (Throwable t) {
       throw rethrow(t);
     }
-    return out[0];
   }
 
   // ---- identity, clock ----------------------------------------------------------------------------
@@ -640,11 +644,13 @@ final class NativeDevice implements Device {
   }
 
   private OpRecord toRecord(MemorySegment r) {
-    int queue = r.get(JAVA_INT, 0), kind = r.get(JAVA_INT, 4), lbl = r.get(JAVA_INT, 48);
+    int queue = r.get(JAVA_INT, PipemoeLib.RECORD_QUEUE), kind = r.get(JAVA_INT, PipemoeLib.RECORD_KIND);
+    int lbl = r.get(JAVA_INT, PipemoeLib.RECORD_LABEL);
     String op = kind >= 0 && kind < OP_NAMES.length ? OP_NAMES[kind] : "op#" + kind;
     return new OpRecord(queueNames.getOrDefault(queue, "queue#" + queue), op,
-        lbl > 0 && lbl < labelNames.size() ? labelNames.get(lbl) : null, r.get(JAVA_LONG, 16), r.get(JAVA_LONG, 24),
-        r.get(JAVA_LONG, 32), r.get(JAVA_LONG, 40));
+        lbl > 0 && lbl < labelNames.size() ? labelNames.get(lbl) : null, r.get(JAVA_LONG, PipemoeLib.RECORD_START_NS),
+        r.get(JAVA_LONG, PipemoeLib.RECORD_END_NS), r.get(JAVA_LONG, PipemoeLib.RECORD_BYTES),
+        r.get(JAVA_LONG, PipemoeLib.RECORD_MODELLED_NS));
   }
 
   @Override

@@ -45,6 +45,11 @@ final class PipemoeLib {
       JAVA_INT.withName("queue"), JAVA_INT.withName("kind"), JAVA_LONG.withName("seq"),
       JAVA_LONG.withName("start_ns"), JAVA_LONG.withName("end_ns"), JAVA_LONG.withName("bytes"),
       JAVA_LONG.withName("modelled_ns"), JAVA_INT.withName("label"), JAVA_INT.withName("reserved"));
+  /** Byte offsets of the pm_op_record fields Java reads, from the layout's names. */
+  static final long RECORD_QUEUE = recordOffset("queue"), RECORD_KIND = recordOffset("kind"),
+      RECORD_START_NS = recordOffset("start_ns"), RECORD_END_NS = recordOffset("end_ns"),
+      RECORD_BYTES = recordOffset("bytes"), RECORD_MODELLED_NS = recordOffset("modelled_ns"),
+      RECORD_LABEL = recordOffset("label");
 
   // ---- status, fabric, device, stream, event ----
   static final MethodHandle pm_last_error = bind("pm_last_error", FunctionDescriptor.of(ADDRESS));
@@ -62,7 +67,6 @@ final class PipemoeLib {
   static final MethodHandle pm_device_stream = bind("pm_device_stream", S_JA);
   static final MethodHandle pm_device_synchronize = bind("pm_device_synchronize", S_J);
   static final MethodHandle pm_stream_new = bind("pm_stream_new", S_JA);
-  static final MethodHandle pm_stream_free = bind("pm_stream_free", S_J);
   static final MethodHandle pm_stream_synchronize = bind("pm_stream_synchronize", S_J);
   static final MethodHandle pm_stream_id = bind("pm_stream_id", S_JA);
   static final MethodHandle pm_event_new = bind("pm_event_new", S_JA);
@@ -138,6 +142,10 @@ final class PipemoeLib {
       FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
   static final MethodHandle pm_set_blas_threads =
       bind("pm_set_blas_threads", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+  private static long recordOffset(String field) {
+    return OP_RECORD.byteOffset(MemoryLayout.PathElement.groupElement(field));
+  }
 
   private static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
     MemorySegment symbol = NativeLibrary.lookup().find(name)
