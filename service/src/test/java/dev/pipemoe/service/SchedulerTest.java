@@ -91,6 +91,11 @@ public abstract class SchedulerTest extends ApiTest {
         .register();
   }
 
+  /** A registered cpu worker of its own fleet (owner) and name. */
+  protected TestWorker worker(int devices) {
+    return worker("cpu", devices);
+  }
+
   /** Waits until {@code condition} holds, checking every 20 ms, failing after {@code timeout}. */
   protected static void await(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();

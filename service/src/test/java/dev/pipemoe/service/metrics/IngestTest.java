@@ -87,8 +87,7 @@ class IngestTest extends SchedulerTest {
   @Test
   void metricsOfAnotherWorkersAttemptOrOfNoJobAreRefused() {
     Running run = running(1);
-    TestWorker other = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", 1)
-        .register();
+    TestWorker other = worker(1);
 
     Http.Response stranger = other.metricsRaw(run.a().ref(), TestWorker.records(1, 0, 1, 1));
     Http.Response noJob = run.worker().metricsRaw(new dev.pipemoe.engine.protocol.AttemptRef("nope", 1),
@@ -122,8 +121,7 @@ class IngestTest extends SchedulerTest {
   private Running running(int ranks) {
     String user = token(uniqueOwner("ingest"), Role.USER);
     submitId(user, smallJob("ingested", ranks, 50));
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu",
-        ranks).register();
+    TestWorker worker = worker(ranks);
     Assignment a = worker.leaseOne();
     worker.started(a.ref());
     return new Running(worker, a);

@@ -159,8 +159,7 @@ class MetricsReadTest extends SchedulerTest {
   private Run run(int ranks, int steps, int reported) {
     String user = token(uniqueOwner("reader"), Role.USER);
     submitId(user, smallJob("read", ranks, steps));
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu",
-        ranks).register();
+    TestWorker worker = worker(ranks);
     Assignment a = worker.leaseOne();
     worker.started(a.ref());
     worker.metrics(a.ref(), TestWorker.records(1, 0, reported, ranks));

@@ -19,8 +19,7 @@ class JobLifecycleTest extends SchedulerTest {
   void aJobRunsToSuccessWithEveryMetricStored() {
     String owner = uniqueOwner("life");
     String user = token(owner, Role.USER);
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", 8)
-        .register();
+    TestWorker worker = worker(8);
     assertThat(worker.registration().heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(worker.registration().leaseTimeout()).isEqualTo(Duration.ofSeconds(30));
     String id = submitId(user, smallJob("life", 4, 6));
