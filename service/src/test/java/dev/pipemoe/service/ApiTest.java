@@ -3,6 +3,7 @@ package dev.pipemoe.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pipemoe.service.security.Role;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,5 +69,21 @@ public abstract class ApiTest {
     Http.Response response = submit(token, body);
     assertThat(response.status()).as("%s", response).isEqualTo(201);
     return response.json();
+  }
+
+  /** The job's events, oldest first, as GET /api/v1/jobs/{id}/events lists them. */
+  protected JsonNode events(String token, String id) {
+    return http.get("/api/v1/jobs/" + id + "/events").token(token).send().json().get("events");
+  }
+
+  /** The job's latest event. */
+  protected JsonNode lastEvent(String token, String id) {
+    JsonNode events = events(token, id);
+    return events.get(events.size() - 1);
+  }
+
+  /** The reasons of the job's events, oldest first. */
+  protected List<String> reasons(String token, String id) {
+    return events(token, id).valueStream().map(e -> e.get("reason").stringValue()).toList();
   }
 }

@@ -8,7 +8,6 @@ import dev.pipemoe.service.SchedulerTest;
 import dev.pipemoe.service.TestWorker;
 import dev.pipemoe.service.security.Role;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -47,9 +46,7 @@ class JobLifecycleTest extends SchedulerTest {
     assertThat(job.get("attempt").intValue()).isEqualTo(1);
     assertThat(job.at("/summary/stepsCompleted").intValue()).isEqualTo(6);
     assertThat(job.get("finishedAt")).isNotNull();
-    List<String> reasons = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events")
-        .valueStream().map(e -> e.get("reason").stringValue()).toList();
-    assertThat(reasons).containsExactly("SUBMITTED", "LEASED", "STARTED", "SUCCEEDED");
+    assertThat(reasons(user, id)).containsExactly("SUBMITTED", "LEASED", "STARTED", "SUCCEEDED");
     Integer rows = jdbc.queryForObject("select count(*) from step_metrics where job_id = ?::uuid", Integer.class, id);
     assertThat(rows).isEqualTo(24);
     JsonNode steps = http.get("/api/v1/jobs/" + id + "/metrics").token(user).send().json();
