@@ -18,17 +18,10 @@ public final class TestDatabase {
   private TestDatabase() {}
 
   public static void register(DynamicPropertyRegistry registry) {
-    String url = System.getenv("PIPEMOE_TEST_JDBC_URL");
-    if (url != null && !url.isBlank()) {
-      registry.add("spring.datasource.url", () -> url);
-      registry.add("spring.datasource.username", () -> env("PIPEMOE_TEST_JDBC_USER", "postgres"));
-      registry.add("spring.datasource.password", () -> env("PIPEMOE_TEST_JDBC_PASSWORD", ""));
-      return;
-    }
-    EmbeddedPostgres postgres = embedded();
-    registry.add("spring.datasource.url", () -> postgres.getJdbcUrl("postgres", "postgres"));
-    registry.add("spring.datasource.username", () -> "postgres");
-    registry.add("spring.datasource.password", () -> "");
+    Server db = server();
+    registry.add("spring.datasource.url", db::url);
+    registry.add("spring.datasource.username", db::user);
+    registry.add("spring.datasource.password", db::password);
   }
 
   /**
