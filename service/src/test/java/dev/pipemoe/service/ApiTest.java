@@ -54,8 +54,13 @@ public abstract class ApiTest {
 
   /** A fresh token for {@code owner} with {@code role}, created through the admin API. */
   protected String token(String owner, Role role) {
+    return token(http, owner, role.name());
+  }
+
+  /** A fresh token for {@code owner} with {@code role}, created through the admin API of {@code http}'s service. */
+  public static String token(Http http, String owner, String role) {
     Http.Response created = http.post("/api/v1/admin/tokens").token(ADMIN_TOKEN)
-        .json(Map.of("owner", owner, "role", role.name())).send();
+        .json(Map.of("owner", owner, "role", role)).send();
     assertThat(created.status()).as("%s", created).isEqualTo(201);
     return created.json().get("token").stringValue();
   }

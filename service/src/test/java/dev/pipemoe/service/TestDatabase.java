@@ -3,6 +3,8 @@ package dev.pipemoe.service;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
@@ -43,6 +45,25 @@ public final class TestDatabase {
       return new Server(url, env("PIPEMOE_TEST_JDBC_USER", "postgres"), env("PIPEMOE_TEST_JDBC_PASSWORD", ""));
     }
     return new Server(embedded().getJdbcUrl("postgres", "postgres"), "postgres", "");
+  }
+
+  /**
+   * The command line of a service started by hand (a second replica, a benchmark) on this server:
+   * the datasource, the service's tables in {@code schema}, a random port, the tests' admin token,
+   * then {@code more}. As arguments they win over application.yaml, as a deployment's settings do.
+   */
+  public static String[] serviceArgs(String schema, Map<String, ?> more) {
+    Server db = server();
+    Map<String, Object> properties = new LinkedHashMap<>();
+    properties.put("spring.datasource.url", db.url());
+    properties.put("spring.datasource.username", db.user());
+    properties.put("spring.datasource.password", db.password());
+    properties.put("spring.datasource.hikari.schema", schema);
+    properties.put("spring.flyway.schemas", schema);
+    properties.put("server.port", 0);
+    properties.put("pipemoe.security.admin-token", ApiTest.ADMIN_TOKEN);
+    properties.putAll(more);
+    return properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
   }
 
   private static synchronized EmbeddedPostgres embedded() {
