@@ -3,6 +3,7 @@ package dev.pipemoe.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pipemoe.service.security.Role;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,8 +54,13 @@ public abstract class ApiTest {
 
   /** A fresh token for {@code owner} with {@code role}, created through the admin API. */
   protected String token(String owner, Role role) {
+    return token(http, owner, role.name());
+  }
+
+  /** A fresh token for {@code owner} with {@code role}, created through the admin API of {@code http}'s service. */
+  public static String token(Http http, String owner, String role) {
     Http.Response created = http.post("/api/v1/admin/tokens").token(ADMIN_TOKEN)
-        .json(Map.of("owner", owner, "role", role.name())).send();
+        .json(Map.of("owner", owner, "role", role)).send();
     assertThat(created.status()).as("%s", created).isEqualTo(201);
     return created.json().get("token").stringValue();
   }
@@ -68,5 +74,21 @@ public abstract class ApiTest {
     Http.Response response = submit(token, body);
     assertThat(response.status()).as("%s", response).isEqualTo(201);
     return response.json();
+  }
+
+  /** The job's events, oldest first, as GET /api/v1/jobs/{id}/events lists them. */
+  protected JsonNode events(String token, String id) {
+    return http.get("/api/v1/jobs/" + id + "/events").token(token).send().json().get("events");
+  }
+
+  /** The job's latest event. */
+  protected JsonNode lastEvent(String token, String id) {
+    JsonNode events = events(token, id);
+    return events.get(events.size() - 1);
+  }
+
+  /** The reasons of the job's events, oldest first. */
+  protected List<String> reasons(String token, String id) {
+    return events(token, id).valueStream().map(e -> e.get("reason").stringValue()).toList();
   }
 }

@@ -1,5 +1,6 @@
 package dev.pipemoe.service;
 
+import dev.pipemoe.engine.protocol.Assignment;
 import dev.pipemoe.service.security.Role;
 
 import java.time.Duration;
@@ -89,6 +90,27 @@ public abstract class SchedulerTest extends ApiTest {
   protected TestWorker worker(String deviceType, int devices) {
     return new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), deviceType, devices)
         .register();
+  }
+
+  /** A registered cpu worker of its own fleet (owner) and name. */
+  protected TestWorker worker(int devices) {
+    return worker("cpu", devices);
+  }
+
+  /** A started job: its user's token, its id, the worker that leased it and the assignment. */
+  protected record Running(String user, String id, TestWorker worker, Assignment a) {}
+
+  /**
+   * Submits {@code name} ({@link #smallJob}, {@code devices} ranks, {@code steps} steps) as a new
+   * user, and a new cpu worker of {@code devices} devices leases and starts it.
+   */
+  protected Running running(String name, int devices, int steps) {
+    String user = token(uniqueOwner(name), Role.USER);
+    String id = submitId(user, smallJob(name, devices, steps));
+    TestWorker worker = worker(devices);
+    Assignment a = worker.leaseOne();
+    worker.started(a.ref());
+    return new Running(user, id, worker, a);
   }
 
   /** Waits until {@code condition} holds, checking every 20 ms, failing after {@code timeout}. */

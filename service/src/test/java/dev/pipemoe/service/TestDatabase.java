@@ -3,6 +3,8 @@ package dev.pipemoe.service;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
@@ -18,17 +20,10 @@ public final class TestDatabase {
   private TestDatabase() {}
 
   public static void register(DynamicPropertyRegistry registry) {
-    String url = System.getenv("PIPEMOE_TEST_JDBC_URL");
-    if (url != null && !url.isBlank()) {
-      registry.add("spring.datasource.url", () -> url);
-      registry.add("spring.datasource.username", () -> env("PIPEMOE_TEST_JDBC_USER", "postgres"));
-      registry.add("spring.datasource.password", () -> env("PIPEMOE_TEST_JDBC_PASSWORD", ""));
-      return;
-    }
-    EmbeddedPostgres postgres = embedded();
-    registry.add("spring.datasource.url", () -> postgres.getJdbcUrl("postgres", "postgres"));
-    registry.add("spring.datasource.username", () -> "postgres");
-    registry.add("spring.datasource.password", () -> "");
+    Server db = server();
+    registry.add("spring.datasource.url", db::url);
+    registry.add("spring.datasource.username", db::user);
+    registry.add("spring.datasource.password", db::password);
   }
 
   /**
@@ -50,6 +45,25 @@ public final class TestDatabase {
       return new Server(url, env("PIPEMOE_TEST_JDBC_USER", "postgres"), env("PIPEMOE_TEST_JDBC_PASSWORD", ""));
     }
     return new Server(embedded().getJdbcUrl("postgres", "postgres"), "postgres", "");
+  }
+
+  /**
+   * The command line of a service started by hand (a second replica, a benchmark) on this server:
+   * the datasource, the service's tables in {@code schema}, a random port, the tests' admin token,
+   * then {@code more}. As arguments they win over application.yaml, as a deployment's settings do.
+   */
+  public static String[] serviceArgs(String schema, Map<String, ?> more) {
+    Server db = server();
+    Map<String, Object> properties = new LinkedHashMap<>();
+    properties.put("spring.datasource.url", db.url());
+    properties.put("spring.datasource.username", db.user());
+    properties.put("spring.datasource.password", db.password());
+    properties.put("spring.datasource.hikari.schema", schema);
+    properties.put("spring.flyway.schemas", schema);
+    properties.put("server.port", 0);
+    properties.put("pipemoe.security.admin-token", ApiTest.ADMIN_TOKEN);
+    properties.putAll(more);
+    return properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
   }
 
   private static synchronized EmbeddedPostgres embedded() {

@@ -1,7 +1,9 @@
 package dev.pipemoe.e2e;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 
@@ -72,6 +74,13 @@ final class Api {
     return get("/api/v1/jobs/" + id);
   }
 
+  /** Waits until the job has ended (any final state, so that a failure shows at once); its state. */
+  String awaitEnd(String id, Duration timeout) {
+    return Await.until("job " + id + " to end", timeout, () -> job(id),
+        j -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asString()))
+        .path("state").asString();
+  }
+
   JsonNode cancel(String id) {
     Http.Response r = Http.post(url("/api/v1/jobs/" + id + "/cancel"), userToken, null);
     expect(r, 200, "cancelling " + id);
@@ -114,6 +123,12 @@ final class Api {
   /** Records of one attempt stored so far. */
   int recordCount(String id, int attempt) {
     return records(id, Integer.toString(attempt)).size();
+  }
+
+  /** Waits until at least {@code count} records of the attempt are stored. */
+  void awaitRecords(String id, int attempt, int count, Duration timeout) {
+    Await.until(count + " records of " + id + "/" + attempt + " stored", timeout, () -> recordCount(id, attempt),
+        n -> n >= count);
   }
 
   JsonNode workers() {

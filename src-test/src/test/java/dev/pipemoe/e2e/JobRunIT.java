@@ -37,13 +37,6 @@ class JobRunIT {
     worker = system.worker("node-a");
   }
 
-  /** Until the job has ended (any final state, so that a failure shows at once); its state. */
-  static String awaitEnd(String id) {
-    return Await.until("job " + id + " to end", RUN, () -> api.job(id),
-        j -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asString()))
-        .path("state").asString();
-  }
-
   @Test
   void aJobRunsToSucceededWithEveryStepOfEveryRankStoredOnce() {
     double succeeded = worker.metric("pipemoe_worker_attempts_total{result=\"succeeded\"}");
@@ -54,7 +47,7 @@ class JobRunIT {
     int steps = 30;
     String id = api.submit(JobSpecs.quick("e2e-ok", steps));
 
-    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
 
     // read at once: the worker reports SUCCEEDED only after the service acknowledged every record
     List<Api.RankRow> rows = api.records(id, "all");
@@ -147,7 +140,7 @@ class JobRunIT {
   @Test
   void theServiceProcessLoadsNoNativeCodeAndTheWorkerDoes() {
     String id = api.submit(JobSpecs.quick("e2e-native", 3));
-    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
 
     assertThat(system.service().process().maps("libpipemoe")).as("libpipemoe in the service's maps").isFalse();
     assertThat(worker.process().maps("libpipemoe")).as("libpipemoe in the worker's maps").isTrue();
@@ -176,7 +169,7 @@ class JobRunIT {
 
     // the worker polls on; the next job it is handed is the valid one submitted after
     String next = api.submit(JobSpecs.quick("e2e-after-invalid", 3));
-    assertThat(awaitEnd(next)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(next, RUN)).isEqualTo("SUCCEEDED");
     assertThat(worker.process().logText()).contains("e2e-after-invalid").doesNotContain("e2e-invalid'");
     assertThat(worker.metric(ASSIGNED)).isEqualTo(assigned + 1);
     assertThat(system.db().count("SELECT count(*) FROM attempts")).isEqualTo(attempts + 1);
@@ -190,8 +183,7 @@ class JobRunIT {
     double stepsAtStart = worker.metric("pipemoe_worker_steps_total");
     int steps = 400;  // steps of ~140 ms: about a minute if nobody stopped it
     String id = api.submit(JobSpecs.job("e2e-cancel", steps, 600));
-    Await.until("10 steps of every rank stored", RUN, () -> api.recordCount(id, 1),
-        n -> n >= 10 * JobSpecs.RANKS);
+    api.awaitRecords(id, 1, 10 * JobSpecs.RANKS, RUN);
     // the worker's heartbeats list the attempt and no free device while it runs
     JsonNode busy = Await.until("node-a's heartbeat to show the attempt", RUN, () -> nodeA(),
         w -> w.path("reportedFreeDevices").asInt() == 0);
@@ -200,7 +192,7 @@ class JobRunIT {
     int before = (int) (worker.metric("pipemoe_worker_steps_total") - stepsAtStart);  // run, not only stored
 
     assertThat(api.cancel(id).path("state").asString()).isEqualTo("CANCELLING");
-    assertThat(awaitEnd(id)).isEqualTo("CANCELLED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("CANCELLED");
 
     int done = api.job(id).path("summary").path("stepsCompleted").asInt();
     // heartbeats every 0.5 s and steps of ~140 ms: about 4 steps run between the cancel and the
@@ -216,7 +208,7 @@ class JobRunIT {
     System.out.printf("[e2e] cancel: %d steps run when cancelled, %d completed when it stopped%n", before, done);
 
     String next = api.submit(JobSpecs.quick("e2e-after-cancel", 3));
-    assertThat(awaitEnd(next)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(next, RUN)).isEqualTo("SUCCEEDED");
     assertThat(api.events(next).get(1).path("actor").asString()).isEqualTo("node-a");
   }
 }

@@ -87,7 +87,7 @@ class ServiceOutageIT {
   void aWorkerRestartedDuringAnOutageKeepsItsRecordsShipsThemLaterAndItsJobIsRetried() {
     int steps = 60;
     String id = api.submit(JobSpecs.slow("e2e-restart-in-outage", steps));
-    Await.until("10 steps stored", RUN, () -> api.recordCount(id, 1), n -> n >= 10 * JobSpecs.RANKS);
+    api.awaitRecords(id, 1, 10 * JobSpecs.RANKS, RUN);
     system.service().kill();
     Await.until("two steps spooled that the service does not have", RUN,
         () -> worker.metric("pipemoe_worker_spool_pending_records"), n -> n >= 2 * JobSpecs.RANKS);
@@ -104,9 +104,7 @@ class ServiceOutageIT {
     system.service().start();
     worker.start().awaitReady();  // a new process: a new boot id loses attempt 1 at once
 
-    String state = Await.until("the job to end", RUN, () -> api.job(id).path("state").asString(),
-        s -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(s));
-    assertThat(state).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
     List<JsonNode> events = api.events(id);
     assertThat(events).extracting(e -> e.path("reason").asString()).containsExactly(
         "SUBMITTED", "LEASED", "STARTED", "ATTEMPT_LOST", "LEASED", "STARTED", "SUCCEEDED");
@@ -125,7 +123,7 @@ class ServiceOutageIT {
     double spooledAtStart = worker.metric(SPOOLED);
     double ackedAtStart = worker.metric(ACKED);
     String id = api.submit(JobSpecs.slow(name, steps));
-    Await.until("10 steps stored", RUN, () -> api.recordCount(id, 1), n -> n >= 10 * JobSpecs.RANKS);
+    api.awaitRecords(id, 1, 10 * JobSpecs.RANKS, RUN);
     int storedBefore = api.recordCount(id, 1);
     double failuresBefore = worker.metric(UNREACHABLE);
 
@@ -148,9 +146,7 @@ class ServiceOutageIT {
 
     system.service().start();
 
-    String state = Await.until("the job to end", RUN, () -> api.job(id).path("state").asString(),
-        s -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(s));
-    assertThat(state).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
     List<Api.RankRow> rows = api.records(id, "all");
     assertThat(rows).hasSize(steps * JobSpecs.RANKS);
     assertThat(rows.stream().map(Api.RankRow::key).distinct()).hasSize(steps * JobSpecs.RANKS);

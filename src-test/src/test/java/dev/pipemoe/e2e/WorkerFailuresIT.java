@@ -42,8 +42,7 @@ class WorkerFailuresIT {
   /** Submits a slow job and waits until it runs with 10 steps of every rank stored. */
   String runningJob(String name, int steps) {
     String id = api.submit(JobSpecs.slow(name, steps));
-    Await.until("10 steps of " + name + " stored", RUN, () -> api.recordCount(id, 1),
-        n -> n >= 10 * JobSpecs.RANKS);
+    api.awaitRecords(id, 1, 10 * JobSpecs.RANKS, RUN);
     return id;
   }
 
@@ -51,12 +50,6 @@ class WorkerFailuresIT {
     String name = api.workerRunning(jobId);
     return workers.stream().filter(w -> w.name().equals(name)).findFirst()
         .orElseThrow(() -> new AssertionError("no worker of " + workers + " runs " + jobId + " (" + name + ")"));
-  }
-
-  String awaitEnd(String id) {
-    return Await.until("job " + id + " to end", RUN, () -> api.job(id),
-        j -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asString()))
-        .path("state").asString();
   }
 
   static Set<String> allKeys(int attempt, int steps) {
@@ -93,7 +86,7 @@ class WorkerFailuresIT {
 
     Await.until("attempt 1 lost (lease expired)", RUN, () -> api.reasons(id), r -> r.contains("ATTEMPT_LOST"));
     Map<String, Api.RankRow> firstAttempt = byKey(api.records(id, "1"));
-    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
 
     List<JsonNode> events = api.events(id);
     assertThat(events).extracting(e -> e.path("reason").asString()).containsExactly(
@@ -149,7 +142,7 @@ class WorkerFailuresIT {
     assertThat(first.keySet()).as("whole steps 0..%d, every rank", ran - 1).isEqualTo(allKeys(1, ran));
     assertThat(ran).isBetween(10, steps - 1);
 
-    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
     List<JsonNode> events = api.events(id);
     assertThat(events).extracting(e -> e.path("reason").asString()).containsExactly(
         "SUBMITTED", "LEASED", "STARTED", "RETRY", "LEASED", "STARTED", "SUCCEEDED");
@@ -173,7 +166,7 @@ class WorkerFailuresIT {
         Duration.ofSeconds(3), () -> api.activeRequests("POST"), n -> n == 0);
     String id = api.submit(JobSpecs.quick("e2e-after-leave", 3));
     WorkerProcess staying = system.worker("node-l-2");
-    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
     List<JsonNode> events = api.events(id);
     assertThat(events).extracting(e -> e.path("reason").asString())
         .as("one attempt, not one lost to a worker that is gone")
@@ -201,7 +194,7 @@ class WorkerFailuresIT {
         n -> n == 0.0);
 
     String next = api.submit(JobSpecs.quick("e2e-after-frozen", 3));
-    assertThat(awaitEnd(next)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(next, RUN)).isEqualTo("SUCCEEDED");
     assertThat(api.events(next).get(1).path("actor").asString()).as("who leased the next job")
         .isEqualTo(victim.name());
 
@@ -213,7 +206,7 @@ class WorkerFailuresIT {
     byKey(api.records(id, "1"));  // late records of the lost attempt are stored, each once
 
     api.cancel(id);  // the retry has made its point
-    assertThat(awaitEnd(id)).isEqualTo("CANCELLED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("CANCELLED");
   }
 
   @Test
@@ -232,7 +225,7 @@ class WorkerFailuresIT {
         b -> b.contains(again.get(0).toString()));
 
     String id = api.submit(JobSpecs.quick("e2e-after-forgotten", 3));
-    assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
+    assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
     assertThat(api.events(id).get(1).path("actor").asString()).isEqualTo("node-f");
   }
 

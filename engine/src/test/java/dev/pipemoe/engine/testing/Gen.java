@@ -4,9 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
-/** Small generators for {@link Property}: ranges, choices, optional values, strings, lists. */
+/** Small generators for {@link Property}: ranges, choices, strings, lists. */
 public final class Gen {
   private Gen() {}
 
@@ -56,11 +55,6 @@ public final class Gen {
 
   public static <T> T oneOf(SplittableRandom r, List<T> values) {
     return values.get(r.nextInt(values.size()));
-  }
-
-  /** null with probability {@code pNull}, else a value from {@code gen}. */
-  public static <T> T orNull(SplittableRandom r, double pNull, Supplier<T> gen) {
-    return chance(r, pNull) ? null : gen.get();
   }
 
   /** An int that is usually in [lo, hi] and sometimes an edge case (0, negative, huge). */

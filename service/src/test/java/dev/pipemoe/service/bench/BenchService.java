@@ -5,7 +5,6 @@ import dev.pipemoe.service.Http;
 import dev.pipemoe.service.PipemoeServiceApplication;
 import dev.pipemoe.service.TestDatabase;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -24,17 +23,8 @@ final class BenchService implements AutoCloseable {
 
   BenchService(int replicas) {
     for (int i = 0; i < replicas; i++) {
-      Map<String, Object> p = new LinkedHashMap<>();
-      p.put("spring.datasource.url", db.url());
-      p.put("spring.datasource.username", db.user());
-      p.put("spring.datasource.password", db.password());
-      p.put("spring.datasource.hikari.schema", schema);
-      p.put("spring.flyway.schemas", schema);
-      p.put("server.port", 0);
-      p.put("pipemoe.security.admin-token", ApiTest.ADMIN_TOKEN);
-      p.put("logging.level.root", "WARN");
-      p.put("spring.main.banner-mode", "off");
-      String[] args = p.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+      String[] args = TestDatabase.serviceArgs(schema, Map.of("logging.level.root", "WARN",
+          "spring.main.banner-mode", "off"));
       this.replicas.add(new SpringApplicationBuilder(PipemoeServiceApplication.class).run(args));
     }
   }
@@ -48,12 +38,7 @@ final class BenchService implements AutoCloseable {
   }
 
   String token(String owner, String role) {
-    Http.Response r = http(0).post("/api/v1/admin/tokens").token(ApiTest.ADMIN_TOKEN)
-        .json(Map.of("owner", owner, "role", role)).send();
-    if (r.status() != 201) {
-      throw new IllegalStateException("cannot create a token: " + r);
-    }
-    return r.json().get("token").stringValue();
+    return ApiTest.token(http(0), owner, role);
   }
 
   String submit(Http http, String token, Object body) {

@@ -75,7 +75,7 @@ class JobLockingTest extends ApiTest {
       assertThat(r.status()).as("%s", r).isEqualTo(200);
       assertThat(r.json().get("state").stringValue()).isEqualTo("CANCELLING");
     });
-    JsonNode history = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events");
+    JsonNode history = events(user, id.toString());
     assertThat(history).filteredOn(e -> e.get("reason").stringValue().equals("CANCEL_REQUESTED")).hasSize(1);
   }
 

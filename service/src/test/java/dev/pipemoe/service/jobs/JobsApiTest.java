@@ -253,7 +253,7 @@ class JobsApiTest extends ApiTest {
     assertThat(first.json().has("finishedAt")).isTrue();
     assertThat(second.status()).isEqualTo(200);
     assertThat(second.json()).isEqualTo(first.json());
-    JsonNode eventList = http.get("/api/v1/jobs/" + id + "/events").token(alice).send().json().get("events");
+    JsonNode eventList = events(alice, id);
     assertThat(eventList).hasSize(2);
     assertThat(eventList.get(1).get("reason").stringValue()).isEqualTo("CANCELLED_BEFORE_START");
   }
@@ -269,7 +269,7 @@ class JobsApiTest extends ApiTest {
     assertThat(cancelled.get("state").stringValue()).isEqualTo("CANCELLING");
     assertThat(cancelled.has("finishedAt")).isFalse();
     assertThat(again.get("state").stringValue()).isEqualTo("CANCELLING");
-    JsonNode eventList = http.get("/api/v1/jobs/" + id + "/events").token(alice).send().json().get("events");
+    JsonNode eventList = events(alice, id.toString());
     assertThat(eventList).extracting(e -> e.get("to").stringValue()).containsExactly("QUEUED", "RUNNING", "CANCELLING");
     assertThat(eventList.get(2).get("reason").stringValue()).isEqualTo("CANCEL_REQUESTED");
   }
@@ -283,7 +283,7 @@ class JobsApiTest extends ApiTest {
 
     assertThat(response.status()).isEqualTo(200);
     assertThat(response.json().get("state").stringValue()).isEqualTo("SUCCEEDED");
-    assertThat(http.get("/api/v1/jobs/" + id + "/events").token(alice).send().json().get("events")).hasSize(3);
+    assertThat(events(alice, id.toString())).hasSize(3);
   }
 
   @Test

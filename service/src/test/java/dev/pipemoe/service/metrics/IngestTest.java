@@ -3,12 +3,10 @@ package dev.pipemoe.service.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pipemoe.engine.metrics.StepMetrics;
-import dev.pipemoe.engine.protocol.Assignment;
 import dev.pipemoe.engine.protocol.MetricBatch;
 import dev.pipemoe.service.Http;
 import dev.pipemoe.service.SchedulerTest;
 import dev.pipemoe.service.TestWorker;
-import dev.pipemoe.service.security.Role;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -87,8 +85,7 @@ class IngestTest extends SchedulerTest {
   @Test
   void metricsOfAnotherWorkersAttemptOrOfNoJobAreRefused() {
     Running run = running(1);
-    TestWorker other = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", 1)
-        .register();
+    TestWorker other = worker(1);
 
     Http.Response stranger = other.metricsRaw(run.a().ref(), TestWorker.records(1, 0, 1, 1));
     Http.Response noJob = run.worker().metricsRaw(new dev.pipemoe.engine.protocol.AttemptRef("nope", 1),
@@ -117,16 +114,8 @@ class IngestTest extends SchedulerTest {
     assertThat(run.worker().metrics(run.a().ref(), List.of())).isEqualTo(new MetricBatch.Response(0, 0, true));
   }
 
-  record Running(TestWorker worker, Assignment a) {}
-
   private Running running(int ranks) {
-    String user = token(uniqueOwner("ingest"), Role.USER);
-    submitId(user, smallJob("ingested", ranks, 50));
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu",
-        ranks).register();
-    Assignment a = worker.leaseOne();
-    worker.started(a.ref());
-    return new Running(worker, a);
+    return running("ingested", ranks, 50);
   }
 
   private List<Map<String, Object>> rows(String jobId) {

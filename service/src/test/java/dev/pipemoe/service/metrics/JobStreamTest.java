@@ -131,9 +131,4 @@ class JobStreamTest extends SchedulerTest {
     return e.name().equals("state") ? "state " + data.get("reason").stringValue()
         : e.name() + " " + data.get("attempt").intValue() + "/" + data.get("step").intValue();
   }
-
-  private TestWorker worker(int devices) {
-    return new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", devices)
-        .register();
-  }
 }

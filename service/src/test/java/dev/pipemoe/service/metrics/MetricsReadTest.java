@@ -3,7 +3,6 @@ package dev.pipemoe.service.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.pipemoe.engine.protocol.Assignment;
 import dev.pipemoe.service.Http;
 import dev.pipemoe.service.SchedulerTest;
 import dev.pipemoe.service.TestWorker;
@@ -23,7 +22,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void aStepIsItsSlowestRankWithMeanRatesAndSummedThroughput() {
-    Run run = run(4, 10, 10);
+    Running run = run(4, 10, 10);
 
     JsonNode step = get(run, "/metrics?pageSize=1&fromStep=3").at("/steps/0");
 
@@ -40,7 +39,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void pagesFollowEachOtherByStep() {
-    Run run = run(2, 10, 10);
+    Running run = run(2, 10, 10);
     List<Integer> seen = new ArrayList<>();
     String from = "0";
     int pages = 0;
@@ -57,7 +56,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void everyAndPointsDownsampleToRealSteps() {
-    Run run = run(2, 10, 10);
+    Running run = run(2, 10, 10);
 
     assertThat(steps(get(run, "/metrics?every=3"))).containsExactly(0, 3, 6, 9);
     JsonNode points = get(run, "/metrics?points=4");
@@ -68,7 +67,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void theRankViewShowsEachRanksRecord() {
-    Run run = run(2, 10, 10);
+    Running run = run(2, 10, 10);
 
     JsonNode page = get(run, "/metrics?view=rank&pageSize=2");
     JsonNode one = get(run, "/metrics?view=rank&rank=1&fromStep=5&pageSize=1");
@@ -84,7 +83,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void theSummaryOfAFinishedRun() {
-    Run run = run(2, 10, 10);
+    Running run = run(2, 10, 10);
     run.worker().succeeded(run.a().ref(), 10);
 
     JsonNode s = get(run, "/summary");
@@ -110,7 +109,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void theSummaryOfARunningJobHasProgressAndAnEta() {
-    Run run = run(2, 10, 6);
+    Running run = run(2, 10, 6);
     run.worker().metrics(run.a().ref(), List.of(TestWorker.record(1, 6, 0))); // step 6 half reported
 
     JsonNode s = get(run, "/summary");
@@ -123,7 +122,7 @@ class MetricsReadTest extends SchedulerTest {
 
   @Test
   void badParametersAreNamedAndOtherOwnersJobsAreNotFound() {
-    Run run = run(1, 5, 5);
+    Running run = run(1, 5, 5);
     for (String query : List.of("attempt=2", "attempt=zero", "every=2&points=3", "rank=0", "view=table", "every=0",
         "pageSize=0", "fromStep=-1")) {
       Http.Response r = http.get("/api/v1/jobs/" + run.a().jobId() + "/metrics?" + query).token(run.user()).send();
@@ -153,21 +152,14 @@ class MetricsReadTest extends SchedulerTest {
     assertThat(summary.get("progress").doubleValue()).isZero();
   }
 
-  record Run(String user, TestWorker worker, Assignment a) {}
-
   /** A running job of {@code ranks} ranks and {@code steps} steps, with its first {@code reported} steps stored. */
-  private Run run(int ranks, int steps, int reported) {
-    String user = token(uniqueOwner("reader"), Role.USER);
-    submitId(user, smallJob("read", ranks, steps));
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu",
-        ranks).register();
-    Assignment a = worker.leaseOne();
-    worker.started(a.ref());
-    worker.metrics(a.ref(), TestWorker.records(1, 0, reported, ranks));
-    return new Run(user, worker, a);
+  private Running run(int ranks, int steps, int reported) {
+    Running run = running("read", ranks, steps);
+    run.worker().metrics(run.a().ref(), TestWorker.records(1, 0, reported, ranks));
+    return run;
   }
 
-  private JsonNode get(Run run, String path) {
+  private JsonNode get(Running run, String path) {
     Http.Response r = http.get("/api/v1/jobs/" + run.a().jobId() + path).token(run.user()).send();
     assertThat(r.status()).as("%s", r).isEqualTo(200);
     return r.json();

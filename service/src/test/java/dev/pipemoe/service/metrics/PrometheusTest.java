@@ -176,9 +176,4 @@ class PrometheusTest extends SchedulerTest {
     }
     return labels;
   }
-
-  private TestWorker worker(int devices) {
-    return new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", devices)
-        .register();
-  }
 }

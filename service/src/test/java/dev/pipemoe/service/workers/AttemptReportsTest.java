@@ -138,14 +138,4 @@ class AttemptReportsTest extends SchedulerTest {
     assertThat(state(user, id)).isEqualTo("SUCCEEDED");
     assertThat(lastEvent(user, id).get("message").stringValue()).contains("before it saw the cancel");
   }
-
-  private List<String> reasons(String user, String id) {
-    return http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events").valueStream()
-        .map(e -> e.get("reason").stringValue()).toList();
-  }
-
-  private tools.jackson.databind.JsonNode lastEvent(String user, String id) {
-    var events = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events");
-    return events.get(events.size() - 1);
-  }
 }

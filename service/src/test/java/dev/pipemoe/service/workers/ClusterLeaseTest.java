@@ -61,8 +61,8 @@ class ClusterLeaseTest {
   void everyJobIsAssignedExactlyOnce() throws Exception {
     List<Http> replicas = List.of(http(first), http(second));
     Http admin = replicas.get(0);
-    String user = token(admin, "cluster-user", "USER");
-    String fleet = token(replicas.get(1), "cluster-fleet", "WORKER");
+    String user = ApiTest.token(admin, "cluster-user", "USER");
+    String fleet = ApiTest.token(replicas.get(1), "cluster-fleet", "WORKER");
     Set<String> submitted = new HashSet<>();
     for (int i = 0; i < JOBS; i++) {
       Http.Response r = replicas.get(i % 2).post("/api/v1/jobs").token(user).json(Map.of("name", "cluster-" + i,
@@ -104,30 +104,11 @@ class ClusterLeaseTest {
   }
 
   private static ConfigurableApplicationContext replica() {
-    TestDatabase.Server db = TestDatabase.server();
-    Map<String, Object> properties = new HashMap<>();
-    properties.put("spring.datasource.url", db.url());
-    properties.put("spring.datasource.username", db.user());
-    properties.put("spring.datasource.password", db.password());
-    properties.put("spring.datasource.hikari.schema", SCHEMA);
-    properties.put("spring.flyway.schemas", SCHEMA);
-    properties.put("server.port", 0);
-    properties.put("pipemoe.security.admin-token", ApiTest.ADMIN_TOKEN);
-    properties.put("pipemoe.scheduler.poll-interval", "100ms");
-    // as arguments: they must win over application.yaml, as a deployment's settings do
-    String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
-        .toArray(String[]::new);
-    return new SpringApplicationBuilder(PipemoeServiceApplication.class).run(args);
+    return new SpringApplicationBuilder(PipemoeServiceApplication.class)
+        .run(TestDatabase.serviceArgs(SCHEMA, Map.of("pipemoe.scheduler.poll-interval", "100ms")));
   }
 
   private static Http http(ConfigurableApplicationContext context) {
     return new Http(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
-  }
-
-  private static String token(Http http, String owner, String role) {
-    Http.Response r = http.post("/api/v1/admin/tokens").token(ApiTest.ADMIN_TOKEN)
-        .json(Map.of("owner", owner, "role", role)).send();
-    assertThat(r.status()).as("%s", r).isEqualTo(201);
-    return r.json().get("token").stringValue();
   }
 }

@@ -8,7 +8,6 @@ import dev.pipemoe.service.SchedulerTest;
 import dev.pipemoe.service.TestWorker;
 import dev.pipemoe.service.security.Role;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -19,8 +18,7 @@ class JobLifecycleTest extends SchedulerTest {
   void aJobRunsToSuccessWithEveryMetricStored() {
     String owner = uniqueOwner("life");
     String user = token(owner, Role.USER);
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", 8)
-        .register();
+    TestWorker worker = worker(8);
     assertThat(worker.registration().heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(worker.registration().leaseTimeout()).isEqualTo(Duration.ofSeconds(30));
     String id = submitId(user, smallJob("life", 4, 6));
@@ -48,9 +46,7 @@ class JobLifecycleTest extends SchedulerTest {
     assertThat(job.get("attempt").intValue()).isEqualTo(1);
     assertThat(job.at("/summary/stepsCompleted").intValue()).isEqualTo(6);
     assertThat(job.get("finishedAt")).isNotNull();
-    List<String> reasons = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events")
-        .valueStream().map(e -> e.get("reason").stringValue()).toList();
-    assertThat(reasons).containsExactly("SUBMITTED", "LEASED", "STARTED", "SUCCEEDED");
+    assertThat(reasons(user, id)).containsExactly("SUBMITTED", "LEASED", "STARTED", "SUCCEEDED");
     Integer rows = jdbc.queryForObject("select count(*) from step_metrics where job_id = ?::uuid", Integer.class, id);
     assertThat(rows).isEqualTo(24);
     JsonNode steps = http.get("/api/v1/jobs/" + id + "/metrics").token(user).send().json();

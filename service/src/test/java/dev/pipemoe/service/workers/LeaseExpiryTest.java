@@ -117,9 +117,4 @@ class LeaseExpiryTest extends SchedulerTest {
     assertThat(lastEvent(user, id).get("message").stringValue()).contains("while cancelling; not retried");
     assertThat(worker.lease(Duration.ZERO)).isEmpty();
   }
-
-  private JsonNode lastEvent(String user, String id) {
-    JsonNode events = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events");
-    return events.get(events.size() - 1);
-  }
 }

@@ -152,8 +152,7 @@ class LeaseTest extends SchedulerTest {
     assertThat(raw.body()).as("the spec leaves out what was not given").doesNotContain("null");
     assertThat(raw.json().at("/spec/parallel/tensor").intValue()).isEqualTo(1);
     Assignment a = Http.mapper().readValue(raw.body(), Assignment.class);
-    var events = http.get("/api/v1/jobs/" + id + "/events").token(user).send().json().get("events");
-    var leased = events.get(events.size() - 1);
+    var leased = lastEvent(user, id);
     assertThat(leased.get("reason").stringValue()).isEqualTo("LEASED");
     assertThat(leased.get("from").stringValue()).isEqualTo("QUEUED");
     assertThat(leased.get("to").stringValue()).isEqualTo("RUNNING");

@@ -88,8 +88,7 @@ class RegistrationTest extends SchedulerTest {
   @Test
   void aHeartbeatRenewsItsLeasesAndAnswersUnknownAttemptsAsLost() {
     String user = token(uniqueOwner("renew"), Role.USER);
-    TestWorker worker = new TestWorker(http, token(uniqueOwner("fleet"), Role.WORKER), uniqueOwner("node"), "cpu", 8)
-        .register();
+    TestWorker worker = worker(8);
     submitId(user, smallJob("renewed", 2, 5));
     Assignment a = worker.leaseOne();
     AttemptRef stranger = new AttemptRef(UUID.randomUUID().toString(), 1);
