@@ -12,9 +12,10 @@ import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
@@ -40,11 +41,11 @@ class PipemoeMetrics {
   private static final Duration[] INGEST_BUCKETS = millis(1, 5, 10, 25, 50, 100, 250, 500, 1_000, 5_000);
 
   private final MeterRegistry registry;
-  private final MultiGauge jobs;
-  private final MultiGauge workers;
-  private final MultiGauge devices;
-  private final MultiGauge jobFlops;
-  private final MultiGauge jobStepSeconds;
+  private final GaugeRows jobs;
+  private final GaugeRows workers;
+  private final GaugeRows devices;
+  private final GaugeRows jobFlops;
+  private final GaugeRows jobStepSeconds;
   private final AtomicLong omitted = new AtomicLong();
   private final Timer ingest;
   private final Counter stored;
@@ -74,16 +75,16 @@ class PipemoeMetrics {
     this.duplicates = rows("duplicate");
     this.ingest = Timer.builder("pipemoe.metric.ingest").description("time to store one metric batch (commit"
         + " included); its count is the batches stored").serviceLevelObjectives(INGEST_BUCKETS).register(registry);
-    this.jobs = MultiGauge.builder("pipemoe.jobs").description("jobs queued, running or cancelling, by state and"
-        + " device type (finished jobs: pipemoe_jobs_finished_total)").register(registry);
-    this.workers = MultiGauge.builder("pipemoe.workers").description("workers by state (ONLINE: a heartbeat within"
-        + " the lease timeout) and device type").register(registry);
-    this.devices = MultiGauge.builder("pipemoe.worker.devices").description("devices of online workers, free or"
-        + " busy (held by live attempts), by device type").register(registry);
-    this.jobFlops = MultiGauge.builder("pipemoe.job.flops.per.second.per.device").description("a running job's"
-        + " model FLOP/s per device, mean over ranks, at its latest complete step").register(registry);
-    this.jobStepSeconds = MultiGauge.builder("pipemoe.job.step.seconds").description("a running job's step time"
-        + " (slowest rank) at its latest complete step").register(registry);
+    this.jobs = new GaugeRows(MultiGauge.builder("pipemoe.jobs").description("jobs queued, running or cancelling, by state and"
+        + " device type (finished jobs: pipemoe_jobs_finished_total)").register(registry));
+    this.workers = new GaugeRows(MultiGauge.builder("pipemoe.workers").description("workers by state (ONLINE: a heartbeat within"
+        + " the lease timeout) and device type").register(registry));
+    this.devices = new GaugeRows(MultiGauge.builder("pipemoe.worker.devices").description("devices of online workers, free or"
+        + " busy (held by live attempts), by device type").register(registry));
+    this.jobFlops = new GaugeRows(MultiGauge.builder("pipemoe.job.flops.per.second.per.device").description("a running job's"
+        + " model FLOP/s per device, mean over ranks, at its latest complete step").register(registry));
+    this.jobStepSeconds = new GaugeRows(MultiGauge.builder("pipemoe.job.step.seconds").description("a running job's step time"
+        + " (slowest rank) at its latest complete step").register(registry));
     Gauge.builder("pipemoe.job.series.omitted", omitted, AtomicLong::get).description("running jobs without their"
         + " own series because of pipemoe.metrics.max-job-series").register(registry);
     Gauge.builder("pipemoe.streams.open", streams, JobStreams::openStreams).description("live job streams this"
@@ -130,49 +131,49 @@ class PipemoeMetrics {
   // ------------------------------------------------------------------ gauges, from the database
 
   void updateJobs(List<GaugeQueries.JobCount> counts) {
-    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    Map<Tags, Long> rows = new LinkedHashMap<>();
     for (JobState state : ACTIVE) {
       for (String type : DEVICE_TYPES) {
         long n = counts.stream().filter(c -> c.state().equals(state.name()) && c.deviceType().equals(type))
             .mapToLong(GaugeQueries.JobCount::jobs).sum();
-        rows.add(MultiGauge.Row.of(Tags.of("state", state.name(), "device_type", type), n));
+        rows.put(Tags.of("state", state.name(), "device_type", type), n);
       }
     }
-    jobs.register(rows, true);
+    jobs.update(rows);
   }
 
   void updateWorkers(List<GaugeQueries.WorkerCount> counts) {
-    List<MultiGauge.Row<?>> workerRows = new ArrayList<>();
-    List<MultiGauge.Row<?>> deviceRows = new ArrayList<>();
+    Map<Tags, Long> workerRows = new LinkedHashMap<>();
+    Map<Tags, Long> deviceRows = new LinkedHashMap<>();
     for (String type : DEVICE_TYPES) {
       for (boolean online : new boolean[] {true, false}) {
         long n = counts.stream().filter(c -> c.deviceType().equals(type) && c.online() == online)
             .mapToLong(GaugeQueries.WorkerCount::workers).sum();
-        workerRows.add(MultiGauge.Row.of(Tags.of("state", online ? "ONLINE" : "OFFLINE", "device_type", type), n));
+        workerRows.put(Tags.of("state", online ? "ONLINE" : "OFFLINE", "device_type", type), n);
       }
       long all = counts.stream().filter(c -> c.deviceType().equals(type) && c.online())
           .mapToLong(GaugeQueries.WorkerCount::devices).sum();
       long busy = counts.stream().filter(c -> c.deviceType().equals(type) && c.online())
           .mapToLong(GaugeQueries.WorkerCount::busyDevices).sum();
-      deviceRows.add(MultiGauge.Row.of(Tags.of("state", "busy", "device_type", type), busy));
-      deviceRows.add(MultiGauge.Row.of(Tags.of("state", "free", "device_type", type), Math.max(0, all - busy)));
+      deviceRows.put(Tags.of("state", "busy", "device_type", type), busy);
+      deviceRows.put(Tags.of("state", "free", "device_type", type), Math.max(0, all - busy));
     }
-    workers.register(workerRows, true);
-    devices.register(deviceRows, true);
+    workers.update(workerRows);
+    devices.update(deviceRows);
   }
 
   /** Replaces the running jobs' series: a job not in {@code running} (it ended) loses its series. */
   void updateRunningJobs(List<GaugeQueries.RunningJob> running, long total) {
-    List<MultiGauge.Row<?>> flops = new ArrayList<>();
-    List<MultiGauge.Row<?>> seconds = new ArrayList<>();
+    Map<Tags, Double> flops = new LinkedHashMap<>();
+    Map<Tags, Double> seconds = new LinkedHashMap<>();
     for (GaugeQueries.RunningJob job : running) {
       Tags tags = Tags.of("job_id", job.id().toString(), "job_name", job.name(), "schedule", job.schedule(),
           "device_type", job.deviceType());
-      flops.add(MultiGauge.Row.of(tags, job.flopsPerDevice()));
-      seconds.add(MultiGauge.Row.of(tags, job.stepSeconds()));
+      flops.put(tags, job.flopsPerDevice());
+      seconds.put(tags, job.stepSeconds());
     }
-    jobFlops.register(flops, true);
-    jobStepSeconds.register(seconds, true);
+    jobFlops.update(flops);
+    jobStepSeconds.update(seconds);
     omitted.set(Math.max(0, total - running.size()));
   }
 
