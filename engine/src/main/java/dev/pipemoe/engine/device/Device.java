@@ -1,6 +1,7 @@
 package dev.pipemoe.engine.device;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The contract every device runtime implements: the native CPU runtime, a simulated device with a
@@ -50,6 +51,15 @@ public interface Device extends AutoCloseable {
 
   /** Host to device, synchronous. F32 and BF16 tensors take floats (BF16 rounds to nearest even). */
   void write(Tensor t, float[] values);
+
+  /**
+   * Host to device from values made on demand. A device that holds no values (the simulated device
+   * when it models cost only) never asks for them, so a production-size model costs nothing to
+   * initialise there.
+   */
+  default void write(Tensor t, Supplier<float[]> values) {
+    write(t, values.get());
+  }
 
   /** Host to device, synchronous, for I32 tensors. */
   void write(Tensor t, int[] values);

@@ -20,15 +20,15 @@ public record ExpertParams(Param w1, Param w3, Param w2) implements AutoCloseabl
     double inStd = 1 / Math.sqrt(m);
     double outStd = 1 / Math.sqrt(f);
     Param w1 = new Param(d, "layer" + layer + ".expert" + globalExpert + ".w1", shard, m,
-        HostRandom.normalBlock(HostRandom.key(seed, "w1", layer, globalExpert), m, r0, r0 + shard,
+        () -> HostRandom.normalBlock(HostRandom.key(seed, "w1", layer, globalExpert), m, r0, r0 + shard,
             0, m, inStd));
     Param w3 = shape.swiglu()
         ? new Param(d, "layer" + layer + ".expert" + globalExpert + ".w3", shard, m,
-            HostRandom.normalBlock(HostRandom.key(seed, "w3", layer, globalExpert), m, r0,
+            () -> HostRandom.normalBlock(HostRandom.key(seed, "w3", layer, globalExpert), m, r0,
                 r0 + shard, 0, m, inStd))
         : null;
     Param w2 = new Param(d, "layer" + layer + ".expert" + globalExpert + ".w2", m, shard,
-        HostRandom.normalBlock(HostRandom.key(seed, "w2", layer, globalExpert), f, 0, m, r0,
+        () -> HostRandom.normalBlock(HostRandom.key(seed, "w2", layer, globalExpert), f, 0, m, r0,
             r0 + shard, outStd));
     return new ExpertParams(w1, w3, w2);
   }

@@ -11,7 +11,7 @@ public record LayerParams(Param router, List<ExpertParams> experts) implements A
     int e = shape.experts();
     int m = shape.hidden();
     Param router = new Param(d, "layer" + layer + ".router", e, m,
-        HostRandom.normalBlock(HostRandom.key(seed, "router", layer), m, 0, e, 0, m,
+        () -> HostRandom.normalBlock(HostRandom.key(seed, "router", layer), m, 0, e, 0, m,
             1 / Math.sqrt(m)));
     List<ExpertParams> experts = new ArrayList<>();
     int local = shape.localExperts();

@@ -5,9 +5,12 @@ import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.Device;
 import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
+import java.util.function.Supplier;
 
 /**
- * One trainable matrix on one rank: value, fp32 gradient ("main grad") and Adam moments.
+ * One trainable matrix on one rank: value, fp32 gradient ("main grad") and Adam moments. Its
+ * initial values are made only if the device asks for them (see {@link Device#write(Tensor,
+ * Supplier)}).
  */
 public final class Param implements AutoCloseable {
   private final String name;
@@ -16,7 +19,7 @@ public final class Param implements AutoCloseable {
   private final Tensor m;
   private final Tensor v;
 
-  public Param(Device d, String name, long rows, long cols, float[] init) {
+  public Param(Device d, String name, long rows, long cols, Supplier<float[]> init) {
     this.name = name;
     this.value = d.alloc(DType.F32, rows, cols);
     this.grad = d.alloc(DType.F32, rows, cols);

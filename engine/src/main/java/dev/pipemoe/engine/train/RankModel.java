@@ -72,9 +72,10 @@ final class RankModel implements AutoCloseable {
     long s = shape.tokens();
     long r0 = shape.sequenceParallel() ? topo.tpIndex() * s : 0;
     for (int b = 0; b < plan.batches(); b++) {
+      int batch = b;
       Tensor x = device.alloc(DType.F32, s, m);
-      device.write(x, HostRandom.normalBlock(
-          HostRandom.key(plan.seed(), "input", b, topo.dataIndex()), m, r0, r0 + s, 0, m, 1.0));
+      device.write(x, () -> HostRandom.normalBlock(
+          HostRandom.key(plan.seed(), "input", batch, topo.dataIndex()), m, r0, r0 + s, 0, m, 1.0));
       inputs.add(x);
       Forward f = forward(teacher, x);
       targets.add(f.output());

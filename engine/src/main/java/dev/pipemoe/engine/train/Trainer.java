@@ -3,7 +3,6 @@ package dev.pipemoe.engine.train;
 import dev.pipemoe.engine.device.Fabric;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,7 +40,7 @@ public final class Trainer {
       try (RankModel model = new RankModel(plan, fabric.device(rank))) {
         model.prepareData();
         for (int s = 0; ; s++) {
-          await(barrier);
+          fabric.awaitHost(rank, barrier::await);
           if (stop[0]) {
             return null;
           }
@@ -84,7 +83,7 @@ public final class Trainer {
         futures.add(pool.submit(() -> {
           Thread.currentThread().setName("rank-" + r);
           try {
-            return task.run(r);
+            return fabric.runRank(r, () -> task.run(r));
           } catch (Throwable e) {
             // peers blocked in collectives with this rank fail fast instead of timing out
             abort.run();
@@ -113,11 +112,6 @@ public final class Trainer {
     } finally {
       pool.shutdownNow();
     }
-  }
-
-  private static void await(CyclicBarrier barrier) throws BrokenBarrierException,
-      InterruptedException {
-    barrier.await();
   }
 
   private static void checkWorld(Fabric fabric, int world) {

@@ -1,11 +1,10 @@
-package dev.pipemoe.worker.engine;
+package dev.pipemoe.engine.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pipemoe.engine.config.MoeShape;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.Fabric;
-import dev.pipemoe.engine.device.LinkModel;
 import dev.pipemoe.engine.moe.LayerShape;
 import dev.pipemoe.engine.schedule.ImprovedSchedule;
 import dev.pipemoe.engine.schedule.MindSpeedSchedule;
@@ -14,7 +13,6 @@ import dev.pipemoe.engine.schedule.SerialSchedule;
 import dev.pipemoe.engine.train.Probe;
 import dev.pipemoe.engine.train.Trainer;
 import dev.pipemoe.engine.train.TrainingPlan;
-import dev.pipemoe.nativebridge.NativeFabric;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,16 +24,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every pipe-experts schedule computes what the serial one computes: the layer output, the input
- * gradient and every weight gradient, on every rank, over the issue's matrix (TP, EP) x SP x
- * multi-stream x N in 1..4 x top-1/top-2, with distinct expert weights, on the native runtime.
+ * gradient and every weight gradient, on every rank, over the matrix (TP, EP) x SP x multi-stream
+ * x N in 1..4 x top-1/top-2, with distinct expert weights, on every {@code Device}: a subclass
+ * names the fabric (the simulated device with numerics here, the native runtime in worker).
  *
  * <p>Tolerance: max-norm relative error {@value #TOLERANCE} in fp32. Forward values are computed
  * row by row in both, so they agree to GEMM rounding; gradients sum the same terms in another order
  * (per slice, per chunk), which moves the last bits.
  */
-class ScheduleEquivalenceTest {
+public abstract class ScheduleEquivalenceSuite {
   static final double TOLERANCE = 2e-5;
-  static final Map<String, List<Probe>> SERIAL = new HashMap<>();
+  private final Map<String, List<Probe>> serial = new HashMap<>();
+
+  /** A fabric of {@code worldSize} ranks whose devices compute values, collectives unmodelled. */
+  protected abstract Fabric open(int worldSize);
 
   /** S = 10 tokens per rank, E = 4, C = 5 with top-2 (slices 2,2,1,0 at N = 4), C = 4 with top-1. */
   static LayerShape shape(int tp, int ep, boolean sp, int topK) {
@@ -72,12 +74,12 @@ class ScheduleEquivalenceTest {
 
   @ParameterizedTest(name = "tp={0} ep={1} sp={2} ms={3} N={4} top{5} {6}")
   @MethodSource("matrix")
-  void scheduleEqualsSerial(int tp, int ep, boolean sp, boolean ms, int n, int topK,
+  public void scheduleEqualsSerial(int tp, int ep, boolean sp, boolean ms, int n, int topK,
       String family) {
     LayerShape shape = shape(tp, ep, sp, topK);
     Schedule schedule = family.equals("mindspeed") ? new MindSpeedSchedule(ms, n)
         : new ImprovedSchedule(ms, n, Math.max(1, 5 - n), 1 + n % 2);
-    List<Probe> expected = SERIAL.computeIfAbsent(tp + "/" + ep + "/" + sp + "/" + topK,
+    List<Probe> expected = serial.computeIfAbsent(tp + "/" + ep + "/" + sp + "/" + topK,
         k -> probe(shape, new SerialSchedule()));
     List<Probe> actual = probe(shape, schedule);
 
@@ -98,9 +100,9 @@ class ScheduleEquivalenceTest {
     }
   }
 
-  static List<Probe> probe(LayerShape shape, Schedule schedule) {
+  List<Probe> probe(LayerShape shape, Schedule schedule) {
     TrainingPlan plan = new TrainingPlan(shape, 1, schedule, 1, 0, 7, 1e-3, true, 1);
-    try (Fabric fabric = NativeFabric.open(shape.worldSize(), LinkModel.unmodelled())) {
+    try (Fabric fabric = open(shape.worldSize())) {
       return Trainer.probe(fabric, plan);
     }
   }

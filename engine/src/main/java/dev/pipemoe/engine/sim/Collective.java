@@ -1,0 +1,68 @@
+package dev.pipemoe.engine.sim;
+
+import dev.pipemoe.engine.device.DeviceException;
+import java.util.Arrays;
+
+/**
+ * One collective of a group, matched across its members by issue order on the group's queue, as
+ * NCCL and HCCL match them. It starts when every member's queue reached it; then it is one flow of
+ * the link model.
+ */
+final class Collective {
+  final SimGroup group;
+  final long seq;
+  final String kind;
+  final Op[] members;
+  final SimTensor[] in;
+  final SimTensor[] out;
+  int arrived;
+  /** Bytes each member sends (docs/engine.md, "Collective volumes"). */
+  double bytes;
+
+  Collective(SimGroup group, long seq, String kind) {
+    this.group = group;
+    this.seq = seq;
+    this.kind = kind;
+    int n = group.ranks.length;
+    this.members = new Op[n];
+    this.in = new SimTensor[n];
+    this.out = new SimTensor[n];
+  }
+
+  /** Adds member {@code index}'s op; a different kind or input shape than the others' is refused. */
+  void join(int index, Op op, SimTensor input, SimTensor output) {
+    for (int i = 0; i < members.length; i++) {
+      if (members[i] != null && (!kind.equals(op.name)
+          || !Arrays.equals(in[i].shape, input.shape) || in[i].dtype != input.dtype)) {
+        throw new DeviceException(4, op.name + ": rank " + op.rank() + " issued " + op.name + " "
+            + input + " as collective #" + seq + " of group " + group.name + ", where rank "
+            + members[i].rank() + " issued " + kind + " " + in[i] + ": members must issue the"
+            + " same collectives in the same order");
+      }
+    }
+    members[index] = op;
+    in[index] = input;
+    out[index] = output;
+    op.collective = this;
+  }
+
+  boolean complete() {
+    for (Op m : members) {
+      if (m == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The members that have not issued it yet, for error messages. */
+  String missing() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < members.length; i++) {
+      if (members[i] == null) {
+        b.append(b.isEmpty() ? "" : ", ").append(group.ranks[i]);
+      }
+    }
+    return "[" + b + "]";
+  }
+}

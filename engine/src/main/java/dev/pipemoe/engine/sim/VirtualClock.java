@@ -1,0 +1,314 @@
+package dev.pipemoe.engine.sim;
+
+import dev.pipemoe.engine.device.DeviceException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The simulated fabric's clock: a discrete-event simulation of every op its devices enqueue,
+ * driven by the ranks' own host threads (docs/engine.md, "Simulated device").
+ *
+ * <p>Host threads enqueue ops without blocking. A host call that needs the device's progress
+ * (synchronize, an event query) blocks its thread; when every host thread of the fabric is blocked,
+ * the last one advances the clock in time order until some blocked thread's condition holds, wakes
+ * the threads it holds for, and stops there. Nothing moves while any host thread runs, so an op
+ * issued at host time t never meets a simulation already past t; and since what has been issued
+ * when all threads are blocked does not depend on thread timing, neither do the results: the same
+ * program gives the same timeline on any machine, under any load.
+ *
+ * <p>One lock guards all of it; host calls of the devices take it too.
+ */
+final class VirtualClock {
+  final ReentrantLock lock = new ReentrantLock();
+  private final FluidModel links;
+  private final double timeoutSeconds;
+  private final PriorityQueue<Op> ending = new PriorityQueue<>(Comparator
+      .comparingDouble((Op o) -> o.end).thenComparingInt(Op::rank).thenComparingLong(o -> o.seq));
+  private final List<Participant> blocked = new ArrayList<>();
+  private final ThreadLocal<Participant> current = new ThreadLocal<>();
+  private double now;
+  /** Registered host threads that are not blocked. */
+  private int running;
+  /** Registered host threads waiting for something outside the fabric (a barrier of ranks). */
+  private int away;
+
+  VirtualClock(FluidModel links, double timeoutSeconds) {
+    this.links = links;
+    this.timeoutSeconds = timeoutSeconds;
+  }
+
+  /** A host thread's state: what it waits for, and when it was woken. */
+  private final class Participant {
+    final Condition wake = lock.newCondition();
+    final boolean registered;
+    BooleanSupplier condition;
+    String waitingFor;
+    boolean woken;
+    double wokenAt;
+    DeviceException error;
+
+    Participant(boolean registered) {
+      this.registered = registered;
+    }
+  }
+
+  double now() {
+    return now;
+  }
+
+  // ---- host threads ------------------------------------------------------------------------------
+
+  /** Runs {@code body} as a host thread of the fabric: the clock waits for it while it runs. */
+  <T> T run(java.util.concurrent.Callable<T> body) throws Exception {
+    lock.lock();
+    try {
+      current.set(new Participant(true));
+      running++;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      return body.call();
+    } finally {
+      lock.lock();
+      try {
+        current.remove();
+        running--;
+        advanceIfAllBlocked();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** The calling host thread waits for something outside the fabric; returns the clock's time. */
+  double away(Runnable wait) {
+    Participant p = current.get();
+    if (p == null) {
+      wait.run();
+      return now;
+    }
+    lock.lock();
+    try {
+      running--;
+      away++;
+      advanceIfAllBlocked();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      wait.run();
+    } finally {
+      lock.lock();
+      try {
+        away--;
+        running++;
+      } finally {
+        lock.unlock();
+      }
+    }
+    return now;
+  }
+
+  /**
+   * Blocks the calling host thread until {@code condition} holds; returns the simulated time at
+   * which it did. Call with the lock held.
+   */
+  double await(BooleanSupplier condition, String what) {
+    if (condition.getAsBoolean()) {
+      return Double.NaN;  // already true: the caller's host time stands
+    }
+    Participant p = current.get();
+    if (p == null) {
+      p = new Participant(false);  // a thread that drives devices outside Trainer (tests)
+    }
+    p.condition = condition;
+    p.waitingFor = what;
+    p.woken = false;
+    p.error = null;
+    blocked.add(p);
+    if (p.registered) {
+      running--;
+    }
+    advanceIfAllBlocked();
+    long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
+    try {
+      while (!p.woken) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          blocked.remove(p);
+          if (p.registered) {
+            running++;
+          }
+          throw new DeviceException(5, what + ": still waiting after " + timeoutSeconds
+              + " s of real time (a host thread of the fabric is stuck outside it)");
+        }
+        p.wake.await(left, TimeUnit.NANOSECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      blocked.remove(p);
+      if (p.registered) {
+        running++;
+      }
+      throw new DeviceException(3, what + ": interrupted");
+    }
+    if (p.error != null) {
+      throw p.error;
+    }
+    return p.wokenAt;
+  }
+
+  private void wake(Participant p, DeviceException error) {
+    blocked.remove(p);
+    p.woken = true;
+    p.wokenAt = now;
+    p.error = error;
+    if (p.registered) {
+      running++;
+    }
+    p.wake.signal();
+  }
+
+  // ---- ops ---------------------------------------------------------------------------------------
+
+  /** Enters an op whose dependencies are set: it starts now if none is pending. */
+  void submit(Op op) {
+    if (op.waiting == 0) {
+      start(op);
+    }
+  }
+
+  private void start(Op op) {
+    op.start = Math.max(op.readyAt, now);
+    if (op.collective != null) {
+      arrive(op);
+      return;
+    }
+    if (op.math != null && op.error == null) {
+      op.error = run(op.math);
+    }
+    op.end = op.start + op.duration;
+    ending.add(op);
+  }
+
+  private void arrive(Op member) {
+    Collective c = member.collective;
+    c.arrived++;
+    if (c.arrived < c.members.length || !c.complete()) {
+      return;
+    }
+    DeviceException error = null;
+    for (Op m : c.members) {
+      error = error != null ? error : m.error;
+    }
+    if (error == null && c.members[0].math != null) {
+      error = run(c.members[0].math);  // the data movement of the whole group
+    }
+    for (Op m : c.members) {
+      m.error = m.error != null ? m.error : error;
+    }
+    int n = c.members.length;
+    int[] ranks = new int[n];
+    int[] linkSets = new int[n];
+    for (int i = 0; i < n; i++) {
+      ranks[i] = c.group.ranks[i];
+      linkSets[i] = c.group.linkSet;
+    }
+    links.advance(now);
+    links.add(c, ranks, linkSets, c.bytes, c.members[0].duration, c.group.bandwidth);
+  }
+
+  /** Runs an op's math; an error it finds poisons the op, as a running op's error does natively. */
+  private static DeviceException run(Runnable math) {
+    try {
+      math.run();
+      return null;
+    } catch (DeviceException e) {
+      return e;
+    } catch (RuntimeException e) {
+      return new DeviceException(7, "simulated op failed: " + e);
+    }
+  }
+
+  private void end(Op op, double t) {
+    op.end = t;
+    op.done = true;
+    op.device.ended(op);
+    for (Op d : op.dependents()) {
+      d.readyAt = Math.max(d.readyAt, t);
+      d.error = d.error != null ? d.error : op.error;
+      if (--d.waiting == 0) {
+        start(d);
+      }
+    }
+  }
+
+  /** Fails every op of a collective that can never complete, so that its waiters get an error. */
+  void fail(Collective c, DeviceException error) {
+    for (Op m : c.members) {
+      if (m != null && !m.done) {
+        m.error = error;
+        end(m, Math.max(now, m.start));
+      }
+    }
+  }
+
+  // ---- the simulation ------------------------------------------------------------------------------
+
+  private void advanceIfAllBlocked() {
+    if (running == 0 && !blocked.isEmpty()) {
+      advance();
+    }
+  }
+
+  /** Processes events in time order until a blocked thread can go on; call with the lock held. */
+  private void advance() {
+    for (;;) {
+      List<Participant> ready = new ArrayList<>();
+      for (Participant p : blocked) {
+        if (p.condition.getAsBoolean()) {
+          ready.add(p);
+        }
+      }
+      if (!ready.isEmpty()) {
+        ready.forEach(p -> wake(p, null));
+        return;
+      }
+      double t = Math.min(links.nextEvent(), ending.isEmpty() ? Double.POSITIVE_INFINITY
+          : ending.peek().end);
+      if (t == Double.POSITIVE_INFINITY) {
+        if (away == 0) {
+          deadlock();
+        }
+        return;
+      }
+      now = Math.max(now, t);
+      for (FluidModel.Flow f : links.advance(now)) {
+        Collective c = (Collective) f.owner();
+        for (Op m : c.members) {
+          end(m, now);
+        }
+      }
+      while (!ending.isEmpty() && ending.peek().end <= now) {
+        Op op = ending.poll();
+        end(op, op.end);
+      }
+    }
+  }
+
+  /** Every host thread waits and nothing is in flight: what they wait for can never happen. */
+  private void deadlock() {
+    for (Participant p : List.copyOf(blocked)) {
+      wake(p, new DeviceException(5, p.waitingFor + ": can never finish: every host thread of the"
+          + " simulated fabric waits and nothing is in flight (a collective some members never"
+          + " issued, or a communicator closed)"));
+    }
+  }
+}
