@@ -440,7 +440,7 @@ final class SimChecks {
           + ", not a tensor of the simulated device");
     }
     if (s.closed()) {
-      throw new DeviceException(ERR_HANDLE, op + ": " + what + " (" + s + ") was freed");
+      throw new DeviceException(ERR_HANDLE, op + ": " + what + " (" + s.dtype + " " + dims(s) + ") was freed");
     }
     return s;
   }
