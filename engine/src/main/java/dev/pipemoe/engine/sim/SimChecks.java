@@ -440,7 +440,8 @@ final class SimChecks {
           + ", not a tensor of the simulated device");
     }
     if (s.closed()) {
-      throw new DeviceException(ERR_HANDLE, op + ": " + what + " (" + s.dtype + " " + dims(s) + ") was freed");
+      throw new DeviceException(ERR_HANDLE, op + ": " + what + " (" + s.dtype + " " + dims(s)
+          + ") was freed");
     }
     return s;
   }
@@ -539,7 +540,7 @@ final class SimChecks {
     return "[" + rows + "," + cols + "]";
   }
 
-  /** C's printf %g: 6 significant digits, trailing zeros dropped, an exponent below 1e-4 or from 1e6. */
+  /** C's printf %g: 6 significant digits, no trailing zeros, an exponent below 1e-4 or from 1e6. */
   static String g(double v) {
     if (Double.isNaN(v)) {
       return "nan";

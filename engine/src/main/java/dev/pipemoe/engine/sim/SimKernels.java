@@ -524,7 +524,7 @@ final class SimKernels {
     return vals;
   }
 
-  /** Elements [from, from + n) summed over members into a zeroed fp32 buffer, as the native runtime does. */
+  /** Elements [from, from + n) summed over members, in order, into a zeroed fp32 buffer. */
   private static float[] sum(float[][] vals, int from, int n) {
     float[] acc = new float[n];
     for (float[] v : vals) {

@@ -2,11 +2,13 @@ package dev.pipemoe.engine.sim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.pipemoe.engine.device.AdamParams;
 import dev.pipemoe.engine.device.Communicator;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.Device;
+import dev.pipemoe.engine.device.DeviceException;
 import dev.pipemoe.engine.device.Distribution;
 import dev.pipemoe.engine.device.LinkModel;
 import dev.pipemoe.engine.device.Stream;
@@ -293,5 +295,73 @@ class SimNativeAgreementTest {
     }
     c0.close();
     c1.close();
+  }
+
+  /** A zero-filled operand on both devices. */
+  static Pair zeros(DType dtype, long... shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return dtype == DType.I32 ? i32(new int[(int) n], shape) : floats(dev, dtype, new float[(int) n], shape);
+  }
+
+  /** A call refused by both devices with the same code and the same message after the op's name. */
+  static void refusedAlike(String op, Runnable nativeCall, Runnable simCheck) {
+    DeviceException nat = assertThrows(DeviceException.class, nativeCall::run, op);
+    DeviceException sim = assertThrows(DeviceException.class, simCheck::run, op);
+    assertEquals(nat.code(), sim.code(), op + ": " + nat.getMessage());
+    assertEquals(nat.getMessage().replaceFirst("^pm_[a-z_]+: ", ""),
+        sim.getMessage().replaceFirst("^" + op + ": ", ""), op);
+  }
+
+  @Test
+  void badCallsAreRefusedAlike() {
+    Pair a23 = zeros(DType.F32, 2, 3), b42 = zeros(DType.F32, 4, 2), c22 = zeros(DType.F32, 2, 2);
+    Pair v4 = zeros(DType.F32, 4), v3 = zeros(DType.F32, 3), i2 = zeros(DType.I32, 2, 1);
+    Pair one = zeros(DType.F32, 1), two = zeros(DType.F32, 2), ints = zeros(DType.I32, 4);
+    Pair x23 = zeros(DType.F32, 2, 3), idx31 = zeros(DType.I32, 3, 1), src = zeros(DType.F32, 4, 3);
+    Pair k3 = zeros(DType.F32, 2, 3), s3 = zeros(DType.I32, 2, 3), slots = zeros(DType.I32, 4, 2);
+    Pair experts = zeros(DType.I32, 3), tokenOf = zeros(DType.I32, 5), dropped = zeros(DType.I32, 1);
+    Pair rows5 = zeros(DType.F32, 5, 2), bf4 = zeros(DType.BF16, 4);
+    AdamParams badBeta = new AdamParams(0.1f, 1, 0.999f, 1e-8f, 0);
+    AdamParams badEps = new AdamParams(0.1f, 0.9f, 0.999f, 0, 1e-5f);
+    Communicator comm = dev.newCommunicator("refuse", new int[] {0, 1}, 0);
+    refusedAlike("gemm", () -> dev.gemm(st, false, false, 1, a23.n, b42.n, 0, c22.n),
+        () -> SimChecks.gemm(0, false, false, 1, a23.s, b42.s, 0, c22.s));
+    refusedAlike("gemm", () -> dev.gemm(st, false, false, 1, a23.n, b42.n, 0, v4.n),
+        () -> SimChecks.gemm(0, false, false, 1, a23.s, b42.s, 0, v4.s));
+    refusedAlike("add", () -> dev.add(st, v4.n, v3.n, v4.n),
+        () -> SimChecks.add(0, v4.s, v3.s, v4.s));
+    refusedAlike("gelu", () -> dev.gelu(st, ints.n, v4.n),
+        () -> SimChecks.gelu(0, ints.s, v4.s));
+    refusedAlike("copy", () -> dev.copy(st, ints.n, v4.n),
+        () -> SimChecks.copy(0, ints.s, v4.s));
+    refusedAlike("random", () -> dev.random(st, v4.n, 1, Distribution.UNIFORM, 2, 1),
+        () -> SimChecks.random(0, v4.s, 1, Distribution.UNIFORM, 2, 1));
+    refusedAlike("topk", () -> dev.topk(st, x23.n, 0, two.n, i2.n),
+        () -> SimChecks.topk(0, x23.s, 0, two.s, i2.s));
+    refusedAlike("gatherRows", () -> dev.gatherRows(st, src.n, idx31.n, null, 0, x23.n),
+        () -> SimChecks.gatherRows(0, src.s, idx31.s, null, 0, x23.s));
+    refusedAlike("moeRoute", () -> dev.moeRoute(st, slots.n, experts.n, 2, slots.n, tokenOf.n, dropped.n),
+        () -> SimChecks.moeRoute(0, slots.s, experts.s, 2, slots.s, tokenOf.s, dropped.s));
+    refusedAlike("moeGateWeights", () -> dev.moeGateWeights(st, k3.n, s3.n, k3.n),
+        () -> SimChecks.moeGateWeights(0, k3.s, s3.s, k3.s));
+    refusedAlike("mseLoss", () -> dev.mseLoss(st, v4.n, v4.n, 1, two.n, v4.n),
+        () -> SimChecks.mseLoss(0, v4.s, v4.s, 1, two.s, v4.s));
+    refusedAlike("adam", () -> dev.adam(st, one.n, one.n, one.n, one.n, badBeta, 1),
+        () -> SimChecks.adam(0, one.s, one.s, one.s, one.s, badBeta, 1));
+    refusedAlike("adam", () -> dev.adam(st, one.n, one.n, one.n, one.n, badEps, 1),
+        () -> SimChecks.adam(0, one.s, one.s, one.s, one.s, badEps, 1));
+    refusedAlike("allToAll", () -> dev.allToAll(st, comm, rows5.n, rows5.n, null),
+        () -> SimChecks.allToAll(0, rows5.s, rows5.s, 2));
+    refusedAlike("allGather", () -> dev.allGather(st, comm, v4.n, bf4.n, null),
+        () -> SimChecks.allGather(0, v4.s, bf4.s, 2));
+    v3.n.close();
+    v3.s.close();
+    DeviceException nat = assertThrows(DeviceException.class, () -> dev.scale(st, 2, v3.n));
+    DeviceException sim = assertThrows(DeviceException.class, () -> SimChecks.scale(0, 2, v3.s));
+    assertEquals(nat.code(), sim.code(), "a freed tensor: " + nat.getMessage() + " / " + sim.getMessage());
+    comm.close();
   }
 }
