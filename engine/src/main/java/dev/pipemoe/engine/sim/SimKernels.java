@@ -10,8 +10,9 @@ import dev.pipemoe.engine.device.Distribution;
  * semantics (native-bridge/native/src/kernels_*.cpp). Operands were checked by {@link SimChecks}
  * and hold values. Arithmetic is fp32 where the native kernel's is (Java's float arithmetic is
  * IEEE single without fused multiply-add, as the native build's baseline x86-64 code), and double
- * where it sums in double, in the same order, so that results agree to the last bit except where
- * a C library function (expf, erff) or BLAS rounds differently. Transcendentals use {@link
+ * where it sums in double, in the same order, so that results agree to the last bit except GEMM
+ * (BLAS's summation order) and GELU (glibc's erff is not always correctly rounded); see
+ * docs/engine.md, "The simulated device's numerics and checks". Transcendentals use {@link
  * StrictMath}, so results are the same on every JVM. Data errors the native kernels find while
  * running (an index out of range) throw a {@link DeviceException} with the native message, after
  * the same partial writes.
