@@ -51,7 +51,10 @@ void LinkSim::release(int64_t flow) {
   }
 }
 
-Fabric::Fabric(int32_t n, double kappa) : world_size(n), sim(kappa), rank_taken(n) {}
+Fabric::Fabric(int32_t n, double kappa)
+    : world_size(n), sim(kappa), transport(make_local_transport()), rank_taken(n) {}
+
+Fabric::~Fabric() { transport.iface->free(transport.ctx); }
 
 std::shared_ptr<Group> Fabric::join(const std::string& name, const std::vector<int32_t>& ranks,
                                     int32_t index, int32_t link_set) {

@@ -1,5 +1,6 @@
 // The local fabric: ranks are threads of this process. It owns the link model in real time
-// (LinkSim) and the directory where communicator endpoints of one group find each other.
+// (LinkSim), the transport collectives move data through, and the directory where communicator
+// endpoints of one group find each other.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 
 #include "link_model.hpp"
 #include "registry.hpp"
+#include "transport.hpp"
 
 namespace pm {
 
@@ -44,10 +46,14 @@ class LinkSim {
 struct Fabric {
   static constexpr Kind kKind = Kind::Fabric;
   Fabric(int32_t world_size, double congestion);
+  ~Fabric();
+  Fabric(const Fabric&) = delete;
+  Fabric& operator=(const Fabric&) = delete;
 
   const int32_t world_size;
   std::atomic<int64_t> timeout_ns{120'000'000'000};
   LinkSim sim;
+  const Transport transport;
 
   std::mutex mu;                  // guards what follows
   std::vector<bool> rank_taken;   // one device per rank
