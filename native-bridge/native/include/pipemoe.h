@@ -256,7 +256,8 @@ typedef struct pm_op_record {
   int32_t queue;        /* stream id (pm_stream_id) or communicator queue id (pm_comm_queue_id) */
   int32_t kind;         /* pm_op_kind */
   int64_t seq;          /* per-queue enqueue sequence number, from 0 */
-  int64_t start_ns;     /* fabric clock; for collectives, when all members had arrived */
+  int64_t start_ns;     /* fabric clock; for collectives, when all members had arrived (the link
+                           model's start of the flow) */
   int64_t end_ns;
   int64_t bytes;        /* collectives: bytes this rank sends under the link model */
   int64_t modelled_ns;  /* collectives: the link model's duration */

@@ -80,7 +80,7 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
     if (p > 1) {
       std::vector<FlowMember> members;
       for (int j = 0; j < p; j++) members.push_back({g.ranks[j], g.link_sets[j]});
-      R.flow = fab.sim.start(members, bytes, R.t0, p);
+      R.flow = fab.sim.start(members, bytes, &R.t0, p);
     }
   }
   g.cv.notify_all();

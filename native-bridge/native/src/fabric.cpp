@@ -15,14 +15,19 @@ void LinkSim::set_link(int32_t link_set, const Link& link) {
   model_.set_link(link_set, link);
 }
 
-int64_t LinkSim::start(const std::vector<FlowMember>& members, double bytes, int64_t t0_ns,
+int64_t LinkSim::start(const std::vector<FlowMember>& members, double bytes, int64_t* t0_ns,
                        int holders) {
   std::lock_guard<std::mutex> lock(mu_);
   bool modelled = false;
   for (const FlowMember& m : members) modelled |= model_.link(m.link_set).bandwidth > 0;
   if (!modelled) return 0;
   // t0 was read before this lock: never move the model backwards
-  int64_t id = model_.add(members, bytes, std::max(seconds(t0_ns), model_.now()));
+  double arrival = seconds(*t0_ns);
+  if (model_.now() > arrival) {
+    arrival = model_.now();
+    *t0_ns = nanos(arrival);
+  }
+  int64_t id = model_.add(members, bytes, arrival);
   holders_[id] = holders;
   cv_.notify_all();  // running flows slow down: their waiters re-plan
   return id;
