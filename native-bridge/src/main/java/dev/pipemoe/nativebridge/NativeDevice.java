@@ -23,8 +23,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One rank of a {@link NativeFabric}: every method is one pm_* call (ops return once enqueued), and
- * every failure is a {@link DeviceException} carrying the runtime's message. Like the interface
+ * One rank of a {@link NativeFabric}: every method is one pm_* call made through {@link
+ * PipemoeLib#call} (ops return once enqueued), and every failure is a {@link DeviceException}
+ * carrying the runtime's message; {@link NativeTimeline} keeps the names records refer to. Like the interface
  * says, a device is driven by one thread at a time. Handles go to C as longs and nothing is
  * allocated on the op path; arrays cross without a copy (critical downcalls with heap access).
  */
@@ -261,21 +262,17 @@ final class NativeDevice implements Device {
 
   @Override
   public void synchronize(Event event) {
-    call1(PipemoeLib.pm_event_synchronize, h(event));
+    call(() -> (int) PipemoeLib.pm_event_synchronize.invokeExact(h(event)));
   }
 
   @Override
   public void synchronize(Stream stream) {
-    call1(PipemoeLib.pm_stream_synchronize, h(stream));
+    call(() -> (int) PipemoeLib.pm_stream_synchronize.invokeExact(h(stream)));
   }
 
   @Override
   public void synchronize() {
-    call1(PipemoeLib.pm_device_synchronize, handle);
-  }
-
-  private static void call1(MethodHandle mh, long arg) {
-    call(() -> (int) mh.invokeExact(arg));
+    call(() -> (int) PipemoeLib.pm_device_synchronize.invokeExact(handle));
   }
 
   @Override
