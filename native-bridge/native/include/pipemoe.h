@@ -206,21 +206,58 @@ pm_status pm_all_reduce(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor
 
 /* ---- timeline ---------------------------------------------------------------------------------- */
 
+/* The op kinds of timeline records, one line each: the enumerator and the name timelines show.
+ * pm_op_kind_name reads the names from this list, so a binding never copies it. */
+#define PM_OP_KIND_LIST(X)                                                          \
+  X(PM_OP_FILL, "fill")                                                             \
+  X(PM_OP_RANDOM, "random")                                                         \
+  X(PM_OP_COPY, "copy")                                                             \
+  X(PM_OP_GEMM, "gemm")                                                             \
+  X(PM_OP_ADD, "add")                                                               \
+  X(PM_OP_AXPY, "axpy")                                                             \
+  X(PM_OP_SCALE, "scale")                                                           \
+  X(PM_OP_GELU, "gelu")                                                             \
+  X(PM_OP_GELU_BWD, "gelu_backward")                                                \
+  X(PM_OP_SWIGLU, "swiglu")                                                         \
+  X(PM_OP_SWIGLU_BWD, "swiglu_backward")                                            \
+  X(PM_OP_SOFTMAX, "softmax")                                                       \
+  X(PM_OP_SOFTMAX_BWD, "softmax_backward")                                          \
+  X(PM_OP_TOPK, "topk")                                                             \
+  X(PM_OP_TOPK_BWD, "topk_backward")                                                \
+  X(PM_OP_GATHER_ROWS, "gather_rows")                                               \
+  X(PM_OP_SCATTER_ADD_ROWS, "scatter_add_rows")                                     \
+  X(PM_OP_GATHER_DOT, "gather_dot")                                                 \
+  X(PM_OP_MOE_ROUTE, "moe_route")                                                   \
+  X(PM_OP_MOE_GATE_WEIGHTS, "moe_gate_weights")                                     \
+  X(PM_OP_MOE_GATE_WEIGHTS_BWD, "moe_gate_weights_backward")                        \
+  X(PM_OP_MOE_AUX_LOSS, "moe_aux_loss")                                             \
+  X(PM_OP_MSE_LOSS, "mse_loss")                                                     \
+  X(PM_OP_ADAM, "adam")                                                             \
+  X(PM_OP_ALL_TO_ALL, "all_to_all")                                                 \
+  X(PM_OP_ALL_GATHER, "all_gather")                                                 \
+  X(PM_OP_REDUCE_SCATTER, "reduce_scatter")                                         \
+  X(PM_OP_ALL_REDUCE, "all_reduce")                                                 \
+  X(PM_OP_EVENT_RECORD, "event_record")                                             \
+  X(PM_OP_EVENT_WAIT, "event_wait")
+
 typedef enum pm_op_kind {
-  PM_OP_FILL, PM_OP_RANDOM, PM_OP_COPY, PM_OP_GEMM, PM_OP_ADD, PM_OP_AXPY, PM_OP_SCALE,
-  PM_OP_GELU, PM_OP_GELU_BWD, PM_OP_SWIGLU, PM_OP_SWIGLU_BWD, PM_OP_SOFTMAX, PM_OP_SOFTMAX_BWD,
-  PM_OP_TOPK, PM_OP_TOPK_BWD, PM_OP_GATHER_ROWS, PM_OP_SCATTER_ADD_ROWS, PM_OP_GATHER_DOT,
-  PM_OP_MOE_ROUTE, PM_OP_MOE_GATE_WEIGHTS, PM_OP_MOE_GATE_WEIGHTS_BWD, PM_OP_MOE_AUX_LOSS,
-  PM_OP_MSE_LOSS, PM_OP_ADAM,
-  PM_OP_ALL_TO_ALL, PM_OP_ALL_GATHER, PM_OP_REDUCE_SCATTER, PM_OP_ALL_REDUCE,
-  PM_OP_EVENT_RECORD, PM_OP_EVENT_WAIT
+#define PM_OP_KIND_ENUMERATOR(kind, name) kind,
+  PM_OP_KIND_LIST(PM_OP_KIND_ENUMERATOR)
+#undef PM_OP_KIND_ENUMERATOR
+  PM_OP_KIND_COUNT  /* not a kind: how many there are */
 } pm_op_kind;
+
+/* The name of op kind `kind` in timelines ("gemm", "all_to_all"), or NULL outside 0..PM_OP_KIND_COUNT-1. */
+const char* pm_op_kind_name(int32_t kind);
+/* PM_OP_KIND_COUNT as this library was built with it. */
+int32_t pm_op_kind_count(void);
 
 typedef struct pm_op_record {
   int32_t queue;        /* stream id (pm_stream_id) or communicator queue id (pm_comm_queue_id) */
   int32_t kind;         /* pm_op_kind */
   int64_t seq;          /* per-queue enqueue sequence number, from 0 */
-  int64_t start_ns;     /* fabric clock; for collectives, when all members had arrived */
+  int64_t start_ns;     /* fabric clock; for collectives, when all members had arrived (the link
+                           model's start of the flow) */
   int64_t end_ns;
   int64_t bytes;        /* collectives: bytes this rank sends under the link model */
   int64_t modelled_ns;  /* collectives: the link model's duration */
@@ -234,6 +271,34 @@ pm_status pm_device_set_label(pm_device_t d, int32_t label);
 /* Moves up to cap finished records (event records/waits excluded) into buf, oldest first;
  * *out_n = number written. Call again while *out_n == cap. */
 pm_status pm_device_timeline(pm_device_t d, pm_op_record* buf, int64_t cap, int64_t* out_n);
+
+/* ---- introspection, for bindings --------------------------------------------------------------- */
+
+/* How many pm_status codes there are (0 .. count-1, named by pm_status_name). */
+int32_t pm_status_count(void);
+/* The layout of a struct of this header as the library was built ("pm_error", "pm_op_record"):
+ * with field NULL, *out_offset = 0 and *out_size = sizeof the struct; else the field's byte offset
+ * and size. A binding checks its copy of each layout against this at load. */
+pm_status pm_struct_layout(const char* name, const char* field, int64_t* out_offset, int64_t* out_size);
+
+/* ---- the link model's arithmetic, for tests that hold another implementation against it ------- */
+
+/* *out = the bytes one member sends under the link model for a collective `kind` (PM_OP_ALL_TO_ALL
+ * .. PM_OP_ALL_REDUCE) over `members` ranks with in_bytes of input each (see the collectives above). */
+pm_status pm_collective_bytes(int32_t kind, int32_t members, double in_bytes, double* out);
+
+/* Runs the link model of a fabric with `congestion` and link sets 0..n_link_sets-1 (bandwidth
+ * bytes/s per rank, 0 = unmodelled; latency s; sets from n_link_sets up are unmodelled) on n_flows
+ * collectives given by hand, with no clock and no data. Flow f has all its members arrived at
+ * arrive_s[f] (any order) and sends bytes[f] per member (pm_collective_bytes); its members are
+ * entries member_offsets[f] .. member_offsets[f+1]-1 of member_ranks (a rank) and
+ * member_link_sets (that member's link set). Writes each flow's modelled end, in seconds, to
+ * out_end_s[f]: what a collective of the real fabric would wait for, had its peers arrived then. */
+pm_status pm_link_model_eval(double congestion, int32_t n_link_sets, const double* bandwidth,
+                             const double* latency, int32_t n_flows, const double* arrive_s,
+                             const double* bytes, const int32_t* member_offsets,
+                             const int32_t* member_ranks, const int32_t* member_link_sets,
+                             double* out_end_s);
 
 /* ---- threading ---------------------------------------------------------------------------------- */
 

@@ -1,3 +1,4 @@
+// The collective protocol (see collectives.hpp); the data moves through the fabric's transport.
 #include "collectives.hpp"
 
 #include <algorithm>
@@ -13,7 +14,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string describe(int32_t kind, const View& in, const View& out) {
-  return strf("%s %s %s -> %s", collective_name(kind), dtype_name(in.dtype), shape_str(in).c_str(),
+  return strf("%s %s %s -> %s", pm_op_kind_name(kind), dtype_name(in.dtype), shape_str(in).c_str(),
               shape_str(out).c_str());
 }
 
@@ -25,46 +26,7 @@ void set_error(Round& R, pm_status code, const std::string& message) {
   R.message = message;
 }
 
-// Byte range a view touches, for the aliasing test.
-std::pair<const char*, const char*> extent(const View& v) {
-  if (v.numel() == 0) return {v.base, v.base};
-  int64_t last = 0;
-  for (int i = 0; i < v.ndim; i++) last += (v.shape[i] - 1) * v.strides[i];
-  return {v.base, v.base + (last + 1) * dtype_size(v.dtype)};
-}
-
-bool overlaps(const View& a, const View& b) {
-  auto x = extent(a), y = extent(b);
-  return x.first < y.second && y.first < x.second;
-}
-
-// acc (F32, contiguous, shaped like src) += src, in fp32.
-void accumulate(const View& src, const View& acc) {
-  float* a = acc.as<float>();
-  if (src.dtype == PM_F32) {
-    const float* s = src.as<float>();
-    for_each_run([&](int64_t n, int64_t so, int64_t ao) {
-      for (int64_t i = 0; i < n; i++) a[ao + i] += s[so + i];
-    }, src, acc);
-  } else {
-    const uint16_t* s = src.as<uint16_t>();
-    for_each_run([&](int64_t n, int64_t so, int64_t ao) {
-      for (int64_t i = 0; i < n; i++) a[ao + i] += bf16_to_f32(s[so + i]);
-    }, src, acc);
-  }
-}
-
 }  // namespace
-
-const char* collective_name(int32_t kind) {
-  switch (kind) {
-    case PM_OP_ALL_TO_ALL: return "all_to_all";
-    case PM_OP_ALL_GATHER: return "all_gather";
-    case PM_OP_REDUCE_SCATTER: return "reduce_scatter";
-    case PM_OP_ALL_REDUCE: return "all_reduce";
-  }
-  return "?";
-}
 
 Group::Group(std::string n, std::vector<int32_t> r)
     : name(std::move(n)), ranks(std::move(r)), joined(ranks.size()), closed(ranks.size()),
@@ -118,7 +80,7 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
     if (p > 1) {
       std::vector<FlowMember> members;
       for (int j = 0; j < p; j++) members.push_back({g.ranks[j], g.link_sets[j]});
-      R.flow = fab.sim.start(members, bytes, R.t0, p);
+      R.flow = fab.sim.start(members, bytes, &R.t0, p);
     }
   }
   g.cv.notify_all();
@@ -147,42 +109,34 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
   const int64_t t0 = R.t0, flow = R.flow;
   lock.unlock();
 
-  // 2. pull this member's output from the peers' inputs (they wait for us before leaving)
-  const View& o = out->view;
-  std::vector<char> scratch;
-  View target = o;
+  // 2. the transport moves the data (peers wait for us before leaving)
+  const Transport& transport = fab.transport;
+  Exchange x;
+  x.kind = kind;
+  x.index = i;
+  x.members = p;
+  x.ins = ins.data();
+  x.out = out->view;
   std::exception_ptr failed;
   try {
-    bool reduce = kind == PM_OP_REDUCE_SCATTER || kind == PM_OP_ALL_REDUCE;
-    bool aliased = false;
-    for (const View& v : ins) aliased |= overlaps(v, o);
-    if (reduce || aliased) {
-      int32_t dt = reduce ? PM_F32 : o.dtype;
-      scratch.assign((size_t)o.numel() * dtype_size(dt), 0);
-      target = contiguous_view(scratch.data(), dt, o);
-    }
-    if (kind == PM_OP_ALL_TO_ALL) {
-      int64_t b = o.shape[0] / p;
-      for (int j = 0; j < p; j++) copy_cast(ins[j].rows(i * b, b), target.rows(j * b, b));
-    } else if (kind == PM_OP_ALL_GATHER) {
-      int64_t b = ins[i].shape[0];
-      for (int j = 0; j < p; j++) copy_cast(ins[j], target.rows(j * b, b));
-    } else {
-      int64_t b = o.shape[0];
-      for (int j = 0; j < p; j++)  // group order: every member sums the same way
-        accumulate(kind == PM_OP_ALL_REDUCE ? ins[j] : ins[j].rows(i * b, b), target);
-    }
+    transport.iface->exchange(transport.ctx, &x);
   } catch (...) {
     failed = std::current_exception();  // still pass the barrier, or the peers would hang
   }
 
-  // 3. wait until every member has read, then write what went through scratch
+  // 3. wait until every member has read, then let the transport write what it staged
   lock.lock();
   R.n_read++;
   g.cv.notify_all();
   g.cv.wait(lock, [&] { return R.n_read == p; });
   lock.unlock();
-  if (!failed && target.base != o.base) copy_cast(target, o);
+  if (!failed) {
+    try {
+      transport.iface->finish(transport.ctx, &x);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  }
 
   // 4. the link model: done no earlier than the modelled end
   int64_t modelled_end = t0;

@@ -1,7 +1,9 @@
-// Collectives of the local fabric. Members of a group meet per call position (the n-th collective
-// each member runs on its endpoint's queue): all arrive, check they issued the same thing, start
-// the flow in the link model, each pulls its output from the peers' inputs, and nobody leaves
-// before everybody has read, so no input is reused while a peer still reads it.
+// The collective protocol. Members of a group meet per call position (the n-th collective each
+// member runs on its endpoint's queue): all arrive, check they issued the same thing (else
+// PM_ERR_MISMATCH), fail with PM_ERR_TIMEOUT or PM_ERR_STATE when a peer does not come, start the
+// flow in the link model, hand the data to the fabric's transport (transport.hpp), and nobody
+// leaves before every member's transport call returned, so no input is reused while a peer still
+// reads it. The link model's wait comes last: done no earlier than the modelled end.
 #pragma once
 
 #include <atomic>
@@ -57,7 +59,5 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
 
 // Marks member `index` gone: peers waiting for it fail with PM_ERR_STATE.
 void close_member(Group& g, int32_t index);
-
-const char* collective_name(int32_t kind);
 
 }  // namespace pm

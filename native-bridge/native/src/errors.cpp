@@ -31,16 +31,18 @@ void set_last_error(pm_status code, const char* fn, const std::string& message) 
 
 extern "C" const pm_error* pm_last_error(void) { return &pm::last_error; }
 
+namespace {
+// By code: pm_status_name and pm_status_count read this, so a new status is one enumerator in
+// pipemoe.h and one name here (the assert catches a forgotten name).
+constexpr const char* kStatusNames[] = {"PM_OK",           "PM_ERR_ARG",     "PM_ERR_HANDLE",
+                                        "PM_ERR_STATE",    "PM_ERR_MISMATCH", "PM_ERR_TIMEOUT",
+                                        "PM_ERR_NOMEM",    "PM_ERR_INTERNAL"};
+constexpr int32_t kStatusCount = (int32_t)(sizeof kStatusNames / sizeof *kStatusNames);
+static_assert(kStatusCount == PM_ERR_INTERNAL + 1, "a pm_status has no name in kStatusNames");
+}  // namespace
+
 extern "C" const char* pm_status_name(int32_t status) {
-  switch (status) {
-    case PM_OK: return "PM_OK";
-    case PM_ERR_ARG: return "PM_ERR_ARG";
-    case PM_ERR_HANDLE: return "PM_ERR_HANDLE";
-    case PM_ERR_STATE: return "PM_ERR_STATE";
-    case PM_ERR_MISMATCH: return "PM_ERR_MISMATCH";
-    case PM_ERR_TIMEOUT: return "PM_ERR_TIMEOUT";
-    case PM_ERR_NOMEM: return "PM_ERR_NOMEM";
-    case PM_ERR_INTERNAL: return "PM_ERR_INTERNAL";
-    default: return "PM_ERR_UNKNOWN";
-  }
+  return status >= 0 && status < kStatusCount ? kStatusNames[status] : "PM_ERR_UNKNOWN";
 }
+
+extern "C" int32_t pm_status_count(void) { return kStatusCount; }

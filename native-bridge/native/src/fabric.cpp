@@ -15,14 +15,19 @@ void LinkSim::set_link(int32_t link_set, const Link& link) {
   model_.set_link(link_set, link);
 }
 
-int64_t LinkSim::start(const std::vector<FlowMember>& members, double bytes, int64_t t0_ns,
+int64_t LinkSim::start(const std::vector<FlowMember>& members, double bytes, int64_t* t0_ns,
                        int holders) {
   std::lock_guard<std::mutex> lock(mu_);
   bool modelled = false;
   for (const FlowMember& m : members) modelled |= model_.link(m.link_set).bandwidth > 0;
   if (!modelled) return 0;
   // t0 was read before this lock: never move the model backwards
-  int64_t id = model_.add(members, bytes, std::max(seconds(t0_ns), model_.now()));
+  double arrival = seconds(*t0_ns);
+  if (model_.now() > arrival) {
+    arrival = model_.now();
+    *t0_ns = nanos(arrival);
+  }
+  int64_t id = model_.add(members, bytes, arrival);
   holders_[id] = holders;
   cv_.notify_all();  // running flows slow down: their waiters re-plan
   return id;
@@ -51,7 +56,10 @@ void LinkSim::release(int64_t flow) {
   }
 }
 
-Fabric::Fabric(int32_t n, double kappa) : world_size(n), sim(kappa), rank_taken(n) {}
+Fabric::Fabric(int32_t n, double kappa)
+    : world_size(n), sim(kappa), transport(make_local_transport()), rank_taken(n) {}
+
+Fabric::~Fabric() { transport.iface->free(transport.ctx); }
 
 std::shared_ptr<Group> Fabric::join(const std::string& name, const std::vector<int32_t>& ranks,
                                     int32_t index, int32_t link_set) {

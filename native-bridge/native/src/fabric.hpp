@@ -1,5 +1,6 @@
 // The local fabric: ranks are threads of this process. It owns the link model in real time
-// (LinkSim) and the directory where communicator endpoints of one group find each other.
+// (LinkSim), the transport collectives move data through, and the directory where communicator
+// endpoints of one group find each other.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 
 #include "link_model.hpp"
 #include "registry.hpp"
+#include "transport.hpp"
 
 namespace pm {
 
@@ -23,9 +25,12 @@ class LinkSim {
  public:
   explicit LinkSim(double congestion);
   void set_link(int32_t link_set, const Link& link);
-  // A flow whose members all arrived at t0_ns; `holders` members will each wait() and release()
-  // it. Returns 0 when no member's link set is modelled (nothing to wait for).
-  int64_t start(const std::vector<FlowMember>& members, double bytes, int64_t t0_ns, int holders);
+  // A flow whose members all arrived at *t0_ns; `holders` members will each wait() and release()
+  // it. Returns 0 when no member's link set is modelled (nothing to wait for). When the model has
+  // moved past *t0_ns meanwhile (t0 is read before this lock), the flow starts at the model's now,
+  // which goes to *t0_ns: records then show the arrival the model used, so start + modelled
+  // duration is exactly the model's end, whatever the threads' timing.
+  int64_t start(const std::vector<FlowMember>& members, double bytes, int64_t* t0_ns, int holders);
   // Blocks until the flow is done; its modelled end on the steady clock.
   int64_t wait(int64_t flow);
   void release(int64_t flow);
@@ -44,10 +49,14 @@ class LinkSim {
 struct Fabric {
   static constexpr Kind kKind = Kind::Fabric;
   Fabric(int32_t world_size, double congestion);
+  ~Fabric();
+  Fabric(const Fabric&) = delete;
+  Fabric& operator=(const Fabric&) = delete;
 
   const int32_t world_size;
   std::atomic<int64_t> timeout_ns{120'000'000'000};
   LinkSim sim;
+  const Transport transport;
 
   std::mutex mu;                  // guards what follows
   std::vector<bool> rank_taken;   // one device per rank

@@ -46,10 +46,6 @@ final class NativeCommunicator implements Communicator {
       return;
     }
     closed = true;
-    try {
-      int ignored = (int) PipemoeLib.pm_comm_free.invokeExact(handle);  // gone already if the device closed
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    PipemoeLib.release(() -> (int) PipemoeLib.pm_comm_free.invokeExact(handle));  // gone already if the device closed
   }
 }

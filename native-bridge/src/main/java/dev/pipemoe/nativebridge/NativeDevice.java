@@ -1,7 +1,8 @@
 package dev.pipemoe.nativebridge;
 
-import static dev.pipemoe.nativebridge.PipemoeLib.check;
-import static dev.pipemoe.nativebridge.PipemoeLib.rethrow;
+import static dev.pipemoe.nativebridge.PipemoeLib.PM_ERR_ARG;
+import static dev.pipemoe.nativebridge.PipemoeLib.PM_ERR_HANDLE;
+import static dev.pipemoe.nativebridge.PipemoeLib.call;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -17,39 +18,24 @@ import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * One rank of a {@link NativeFabric}: every method is one pm_* call (ops return once enqueued), and
- * every failure is a {@link DeviceException} carrying the runtime's message. Like the interface
+ * One rank of a {@link NativeFabric}: every method is one pm_* call made through {@link
+ * PipemoeLib#call} (ops return once enqueued), and every failure is a {@link DeviceException}
+ * carrying the runtime's message; {@link NativeTimeline} keeps the names records refer to. Like the interface
  * says, a device is driven by one thread at a time. Handles go to C as longs and nothing is
  * allocated on the op path; arrays cross without a copy (critical downcalls with heap access).
  */
 final class NativeDevice implements Device {
-  private static final int PM_ERR_ARG = 1, PM_ERR_HANDLE = 2;
-  /** pm_op_kind, by value. */
-  private static final String[] OP_NAMES = {"fill", "random", "copy", "gemm", "add", "axpy", "scale", "gelu",
-      "gelu_backward", "swiglu", "swiglu_backward", "softmax", "softmax_backward", "topk", "topk_backward",
-      "gather_rows", "scatter_add_rows", "gather_dot", "moe_route", "moe_gate_weights", "moe_gate_weights_backward",
-      "moe_aux_loss", "mse_loss", "adam", "all_to_all", "all_gather", "reduce_scatter", "all_reduce",
-      "event_record", "event_wait"};
-  private static final int TIMELINE_BATCH = 256;
-
   private final NativeFabric fabric;
   private final long handle;
   private final int rank;
   private final int worldSize;
   private final NativeStream compute;
-  private final Map<Integer, String> queueNames = new HashMap<>();
-  private final Map<String, Integer> labelIds = new HashMap<>();
-  private final List<String> labelNames = new ArrayList<>(List.of(""));  // id 0: no label
-  private final Arena arena = Arena.ofShared();  // the timeline buffer; any thread may close the device
-  private final MemorySegment records = arena.allocate(PipemoeLib.OP_RECORD, TIMELINE_BATCH);
-  private int label;
+  private final NativeTimeline timeline;
   private boolean closed;
 
   private NativeDevice(NativeFabric fabric, long handle, int rank, int worldSize, long computeHandle) {
@@ -58,15 +44,16 @@ final class NativeDevice implements Device {
     this.rank = rank;
     this.worldSize = worldSize;
     this.compute = new NativeStream("compute", computeHandle, queueId(computeHandle));
-    queueNames.put(compute.queueId(), compute.name());
+    this.timeline = new NativeTimeline(handle);
+    timeline.nameQueue(compute.queueId(), compute.name());
   }
 
-  static NativeDevice create(NativeFabric fabric, long fabricHandle, int rank, int worldSize) throws Throwable {
+  static NativeDevice create(NativeFabric fabric, long fabricHandle, int rank, int worldSize) {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(JAVA_LONG, 2);
-      check((int) PipemoeLib.pm_device_new.invokeExact(fabricHandle, rank, out));
+      call(() -> (int) PipemoeLib.pm_device_new.invokeExact(fabricHandle, rank, out));
       long d = out.get(JAVA_LONG, 0);
-      check((int) PipemoeLib.pm_device_stream.invokeExact(d, out.asSlice(8)));
+      call(() -> (int) PipemoeLib.pm_device_stream.invokeExact(d, out.asSlice(8)));
       return new NativeDevice(fabric, d, rank, worldSize, out.get(JAVA_LONG, 8));
     }
   }
@@ -119,10 +106,8 @@ final class NativeDevice implements Device {
   private static int queueId(long stream) {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment seg = a.allocate(JAVA_INT);
-      check((int) PipemoeLib.pm_stream_id.invokeExact(stream, seg));
+      call(() -> (int) PipemoeLib.pm_stream_id.invokeExact(stream, seg));
       return seg.get(JAVA_INT, 0);
-    } catch (Throwable t) {
-      throw rethrow(t);
     }
   }
 
@@ -152,10 +137,8 @@ final class NativeDevice implements Device {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment dims = a.allocateFrom(JAVA_LONG, shape), out = a.allocate(JAVA_LONG);
-      check((int) PipemoeLib.pm_tensor_new.invokeExact(handle, dtype.ordinal(), shape.length, dims, out));
+      call(() -> (int) PipemoeLib.pm_tensor_new.invokeExact(handle, dtype.ordinal(), shape.length, dims, out));
       return new NativeTensor(out.get(JAVA_LONG, 0), dtype, shape, NativeTensor.contiguousStrides(shape));
-    } catch (Throwable t) {
-      throw rethrow(t);
     }
   }
 
@@ -167,11 +150,9 @@ final class NativeDevice implements Device {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(JAVA_LONG);
-      check((int) PipemoeLib.pm_tensor_view.invokeExact(h(base), offset, shape.length, a.allocateFrom(JAVA_LONG, shape),
-          a.allocateFrom(JAVA_LONG, strides), out));
+      MemorySegment dims = a.allocateFrom(JAVA_LONG, shape), steps = a.allocateFrom(JAVA_LONG, strides);
+      call(() -> (int) PipemoeLib.pm_tensor_view.invokeExact(h(base), offset, shape.length, dims, steps, out));
       return new NativeTensor(out.get(JAVA_LONG, 0), base.dtype(), shape, strides);
-    } catch (Throwable t) {
-      throw rethrow(t);
     }
   }
 
@@ -204,12 +185,8 @@ final class NativeDevice implements Device {
   }
 
   /** The array's own length goes to C, which refuses any count other than the tensor's numel. */
-  private static void io(java.lang.invoke.MethodHandle mh, Tensor t, MemorySegment array, long count) {
-    try {
-      check((int) mh.invokeExact(h(t), array, count));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+  private static void io(MethodHandle mh, Tensor t, MemorySegment array, long count) {
+    call(() -> (int) mh.invokeExact(h(t), array, count));
   }
 
   private static void needFloats(Tensor t, String op) {
@@ -244,18 +221,16 @@ final class NativeDevice implements Device {
 
   @Override
   public Stream newStream(String name) {
-    if (queueNames.containsValue(name)) {
+    if (timeline.hasQueueNamed(name)) {
       throw new DeviceException(PM_ERR_ARG, "newStream: device " + rank + " already has a queue named " + name);
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(JAVA_LONG);
-      check((int) PipemoeLib.pm_stream_new.invokeExact(handle, out));
+      call(() -> (int) PipemoeLib.pm_stream_new.invokeExact(handle, out));
       long s = out.get(JAVA_LONG, 0);
       NativeStream stream = new NativeStream(name, s, queueId(s));
-      queueNames.put(stream.queueId(), name);
+      timeline.nameQueue(stream.queueId(), name);
       return stream;
-    } catch (Throwable t) {
-      throw rethrow(t);
     }
   }
 
@@ -263,63 +238,41 @@ final class NativeDevice implements Device {
   public Event newEvent() {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(JAVA_LONG);
-      check((int) PipemoeLib.pm_event_new.invokeExact(handle, out));
+      call(() -> (int) PipemoeLib.pm_event_new.invokeExact(handle, out));
       return new NativeEvent(out.get(JAVA_LONG, 0));
-    } catch (Throwable t) {
-      throw rethrow(t);
     }
   }
 
   @Override
   public void record(Event event, Stream stream) {
-    try {
-      check((int) PipemoeLib.pm_event_record.invokeExact(h(event), h(stream)));
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_event_record.invokeExact(h(event), h(stream)));
   }
 
   @Override
   public void waitEvent(Stream stream, Event event) {
-    try {
-      check((int) PipemoeLib.pm_event_wait.invokeExact(h(stream), h(event)));
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_event_wait.invokeExact(h(stream), h(event)));
   }
 
   @Override
   public boolean query(Event event) {
     int[] done = new int[1];
-    try {
-      check((int) PipemoeLib.pm_event_query.invokeExact(h(event), MemorySegment.ofArray(done)));
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_event_query.invokeExact(h(event), MemorySegment.ofArray(done)));
     return done[0] != 0;
   }
 
   @Override
   public void synchronize(Event event) {
-    call1(PipemoeLib.pm_event_synchronize, h(event));
+    call(() -> (int) PipemoeLib.pm_event_synchronize.invokeExact(h(event)));
   }
 
   @Override
   public void synchronize(Stream stream) {
-    call1(PipemoeLib.pm_stream_synchronize, h(stream));
+    call(() -> (int) PipemoeLib.pm_stream_synchronize.invokeExact(h(stream)));
   }
 
   @Override
   public void synchronize() {
-    call1(PipemoeLib.pm_device_synchronize, handle);
-  }
-
-  private static void call1(java.lang.invoke.MethodHandle mh, long arg) {
-    try {
-      check((int) mh.invokeExact(arg));
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_device_synchronize.invokeExact(handle));
   }
 
   @Override
@@ -332,15 +285,13 @@ final class NativeDevice implements Device {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(JAVA_LONG), qid = a.allocate(JAVA_INT);
-      check((int) PipemoeLib.pm_comm_new.invokeExact(handle, a.allocateFrom(name), a.allocateFrom(JAVA_INT, ranks),
-          ranks.length, linkSet, out));
+      MemorySegment cName = a.allocateFrom(name), cRanks = a.allocateFrom(JAVA_INT, ranks);
+      call(() -> (int) PipemoeLib.pm_comm_new.invokeExact(handle, cName, cRanks, ranks.length, linkSet, out));
       long c = out.get(JAVA_LONG, 0);
-      check((int) PipemoeLib.pm_comm_queue_id.invokeExact(c, qid));
+      call(() -> (int) PipemoeLib.pm_comm_queue_id.invokeExact(c, qid));
       NativeStream queue = new NativeStream("comm:" + name, 0, qid.get(JAVA_INT, 0));
-      queueNames.put(queue.queueId(), queue.name());
+      timeline.nameQueue(queue.queueId(), queue.name());
       return new NativeCommunicator(c, name, rs, index, queue);
-    } catch (Throwable t) {
-      throw rethrow(t);
     }
   }
 
@@ -348,309 +299,157 @@ final class NativeDevice implements Device {
 
   @Override
   public void fill(Stream s, Tensor t, float value) {
-    try {
-      check((int) PipemoeLib.pm_fill.invokeExact(h(s), h(t), value));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_fill.invokeExact(h(s), h(t), value));
   }
 
   @Override
   public void random(Stream s, Tensor t, long seed, Distribution dist, float a, float b) {
-    try {
-      check((int) PipemoeLib.pm_random.invokeExact(h(s), h(t), seed, dist.ordinal(), a, b));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_random.invokeExact(h(s), h(t), seed, dist.ordinal(), a, b));
   }
 
   @Override
   public void copy(Stream s, Tensor src, Tensor dst) {
-    try {
-      check((int) PipemoeLib.pm_copy.invokeExact(h(s), h(src), h(dst)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_copy.invokeExact(h(s), h(src), h(dst)));
   }
 
   @Override
   public void gemm(Stream s, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-    try {
-      check((int) PipemoeLib.pm_gemm.invokeExact(h(s), transA ? 1 : 0, transB ? 1 : 0, alpha, h(a), h(b), beta, h(c)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_gemm.invokeExact(h(s), transA ? 1 : 0, transB ? 1 : 0, alpha, h(a), h(b), beta, h(c)));
   }
 
   @Override
   public void add(Stream s, Tensor x, Tensor y, Tensor out) {
-    try {
-      check((int) PipemoeLib.pm_add.invokeExact(h(s), h(x), h(y), h(out)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_add.invokeExact(h(s), h(x), h(y), h(out)));
   }
 
   @Override
   public void axpy(Stream s, float alpha, Tensor x, Tensor y) {
-    try {
-      check((int) PipemoeLib.pm_axpy.invokeExact(h(s), alpha, h(x), h(y)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_axpy.invokeExact(h(s), alpha, h(x), h(y)));
   }
 
   @Override
   public void scale(Stream s, float alpha, Tensor x) {
-    try {
-      check((int) PipemoeLib.pm_scale.invokeExact(h(s), alpha, h(x)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_scale.invokeExact(h(s), alpha, h(x)));
   }
 
   @Override
   public void gelu(Stream s, Tensor x, Tensor y) {
-    try {
-      check((int) PipemoeLib.pm_gelu.invokeExact(h(s), h(x), h(y)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_gelu.invokeExact(h(s), h(x), h(y)));
   }
 
   @Override
   public void geluBackward(Stream s, Tensor x, Tensor dy, Tensor dx) {
-    try {
-      check((int) PipemoeLib.pm_gelu_backward.invokeExact(h(s), h(x), h(dy), h(dx)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_gelu_backward.invokeExact(h(s), h(x), h(dy), h(dx)));
   }
 
   @Override
   public void swiglu(Stream s, Tensor a, Tensor b, Tensor y) {
-    try {
-      check((int) PipemoeLib.pm_swiglu.invokeExact(h(s), h(a), h(b), h(y)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_swiglu.invokeExact(h(s), h(a), h(b), h(y)));
   }
 
   @Override
   public void swigluBackward(Stream s, Tensor a, Tensor b, Tensor dy, Tensor da, Tensor db) {
-    try {
-      check((int) PipemoeLib.pm_swiglu_backward.invokeExact(h(s), h(a), h(b), h(dy), h(da), h(db)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_swiglu_backward.invokeExact(h(s), h(a), h(b), h(dy), h(da), h(db)));
   }
 
   @Override
   public void softmax(Stream s, Tensor x, Tensor y) {
-    try {
-      check((int) PipemoeLib.pm_softmax.invokeExact(h(s), h(x), h(y)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_softmax.invokeExact(h(s), h(x), h(y)));
   }
 
   @Override
   public void softmaxBackward(Stream s, Tensor y, Tensor dy, Tensor dx) {
-    try {
-      check((int) PipemoeLib.pm_softmax_backward.invokeExact(h(s), h(y), h(dy), h(dx)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_softmax_backward.invokeExact(h(s), h(y), h(dy), h(dx)));
   }
 
   @Override
   public void topk(Stream s, Tensor x, int k, Tensor values, Tensor indices) {
-    try {
-      check((int) PipemoeLib.pm_topk.invokeExact(h(s), h(x), k, h(values), h(indices)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_topk.invokeExact(h(s), h(x), k, h(values), h(indices)));
   }
 
   @Override
   public void topkBackward(Stream s, Tensor dValues, Tensor indices, Tensor dx) {
-    try {
-      check((int) PipemoeLib.pm_topk_backward.invokeExact(h(s), h(dValues), h(indices), h(dx)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_topk_backward.invokeExact(h(s), h(dValues), h(indices), h(dx)));
   }
 
   @Override
   public void gatherRows(Stream s, Tensor src, Tensor index, Tensor weights, float beta, Tensor dst) {
-    try {
-      check((int) PipemoeLib.pm_gather_rows.invokeExact(h(s), h(src), h(index), h(weights), beta, h(dst)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_gather_rows.invokeExact(h(s), h(src), h(index), h(weights), beta, h(dst)));
   }
 
   @Override
   public void scatterAddRows(Stream s, Tensor src, Tensor index, Tensor weights, Tensor dst) {
-    try {
-      check((int) PipemoeLib.pm_scatter_add_rows.invokeExact(h(s), h(src), h(index), h(weights), h(dst)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_scatter_add_rows.invokeExact(h(s), h(src), h(index), h(weights), h(dst)));
   }
 
   @Override
   public void gatherDot(Stream s, Tensor a, Tensor src, Tensor index, Tensor out) {
-    try {
-      check((int) PipemoeLib.pm_gather_dot.invokeExact(h(s), h(a), h(src), h(index), h(out)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_gather_dot.invokeExact(h(s), h(a), h(src), h(index), h(out)));
   }
 
   @Override
   public void moeRoute(Stream s, Tensor indices, Tensor expertRow, int capacity, Tensor slots, Tensor slotToken,
       Tensor dropped) {
-    try {
-      check((int) PipemoeLib.pm_moe_route.invokeExact(h(s), h(indices), h(expertRow), capacity, h(slots),
-          h(slotToken), h(dropped)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_moe_route.invokeExact(h(s), h(indices), h(expertRow), capacity, h(slots), h(slotToken), h(dropped)));
   }
 
   @Override
   public void moeGateWeights(Stream s, Tensor values, Tensor slots, Tensor weights) {
-    try {
-      check((int) PipemoeLib.pm_moe_gate_weights.invokeExact(h(s), h(values), h(slots), h(weights)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_moe_gate_weights.invokeExact(h(s), h(values), h(slots), h(weights)));
   }
 
   @Override
   public void moeGateWeightsBackward(Stream s, Tensor values, Tensor slots, Tensor dWeights, Tensor dValues) {
-    try {
-      check((int) PipemoeLib.pm_moe_gate_weights_backward.invokeExact(h(s), h(values), h(slots), h(dWeights),
-          h(dValues)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_moe_gate_weights_backward.invokeExact(h(s), h(values), h(slots), h(dWeights), h(dValues)));
   }
 
   @Override
   public void moeAuxLoss(Stream s, Tensor probs, Tensor indices, float coeff, Tensor loss, Tensor dProbs) {
-    try {
-      check((int) PipemoeLib.pm_moe_aux_loss.invokeExact(h(s), h(probs), h(indices), coeff, h(loss), h(dProbs)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_moe_aux_loss.invokeExact(h(s), h(probs), h(indices), coeff, h(loss), h(dProbs)));
   }
 
   @Override
   public void mseLoss(Stream s, Tensor y, Tensor target, float gradScale, Tensor loss, Tensor dy) {
-    try {
-      check((int) PipemoeLib.pm_mse_loss.invokeExact(h(s), h(y), h(target), gradScale, h(loss), h(dy)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_mse_loss.invokeExact(h(s), h(y), h(target), gradScale, h(loss), h(dy)));
   }
 
   @Override
   public void adam(Stream s, Tensor param, Tensor grad, Tensor m, Tensor v, AdamParams p, int step) {
-    try {
-      check((int) PipemoeLib.pm_adam.invokeExact(h(s), h(param), h(grad), h(m), h(v), p.lr(), p.beta1(), p.beta2(),
-          p.eps(), p.weightDecay(), step));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_adam.invokeExact(h(s), h(param), h(grad), h(m), h(v), p.lr(), p.beta1(), p.beta2(), p.eps(), p.weightDecay(), step));
   }
 
   // ---- collectives --------------------------------------------------------------------------------
 
   @Override
   public void allToAll(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    try {
-      check((int) PipemoeLib.pm_all_to_all.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_all_to_all.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   @Override
   public void allGather(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    try {
-      check((int) PipemoeLib.pm_all_gather.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_all_gather.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   @Override
   public void reduceScatter(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    try {
-      check((int) PipemoeLib.pm_reduce_scatter.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_reduce_scatter.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   @Override
   public void allReduce(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    try {
-      check((int) PipemoeLib.pm_all_reduce.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
+    call(() -> (int) PipemoeLib.pm_all_reduce.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   // ---- timeline -----------------------------------------------------------------------------------
 
   @Override
   public void label(String name) {
-    int id = name == null ? 0 : labelIds.computeIfAbsent(name, n -> {
-      labelNames.add(n);
-      return labelNames.size() - 1;
-    });
-    if (id == label) {
-      return;  // the common case on the op path: no call
-    }
-    try {
-      check((int) PipemoeLib.pm_device_set_label.invokeExact(handle, id));
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
-    label = id;
+    timeline.label(name);
   }
 
   @Override
   public List<OpRecord> drainTimeline() {
-    List<OpRecord> out = new ArrayList<>();
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment n = a.allocate(JAVA_LONG);
-      long got;
-      do {
-        check((int) PipemoeLib.pm_device_timeline.invokeExact(handle, records, (long) TIMELINE_BATCH, n));
-        got = n.get(JAVA_LONG, 0);
-        for (long i = 0; i < got; i++) {
-          out.add(toRecord(records.asSlice(i * PipemoeLib.OP_RECORD.byteSize(), PipemoeLib.OP_RECORD.byteSize())));
-        }
-      } while (got == TIMELINE_BATCH);
-    } catch (Throwable e) {
-      throw rethrow(e);
-    }
-    out.sort(Comparator.comparingLong(OpRecord::startNanos));
-    return out;
-  }
-
-  private OpRecord toRecord(MemorySegment r) {
-    int queue = r.get(JAVA_INT, PipemoeLib.RECORD_QUEUE), kind = r.get(JAVA_INT, PipemoeLib.RECORD_KIND);
-    int lbl = r.get(JAVA_INT, PipemoeLib.RECORD_LABEL);
-    String op = kind >= 0 && kind < OP_NAMES.length ? OP_NAMES[kind] : "op#" + kind;
-    return new OpRecord(queueNames.getOrDefault(queue, "queue#" + queue), op,
-        lbl > 0 && lbl < labelNames.size() ? labelNames.get(lbl) : null, r.get(JAVA_LONG, PipemoeLib.RECORD_START_NS),
-        r.get(JAVA_LONG, PipemoeLib.RECORD_END_NS), r.get(JAVA_LONG, PipemoeLib.RECORD_BYTES),
-        r.get(JAVA_LONG, PipemoeLib.RECORD_MODELLED_NS));
+    return timeline.drain();
   }
 
   @Override
@@ -660,11 +459,9 @@ final class NativeDevice implements Device {
     }
     closed = true;
     try {
-      check((int) PipemoeLib.pm_device_free.invokeExact(handle));
-    } catch (Throwable e) {
-      throw rethrow(e);
+      call(() -> (int) PipemoeLib.pm_device_free.invokeExact(handle));
     } finally {
-      arena.close();
+      timeline.close();
     }
   }
 }

@@ -16,10 +16,6 @@ final class NativeEvent implements Event {
       return;
     }
     closed = true;
-    try {
-      int ignored = (int) PipemoeLib.pm_event_free.invokeExact(handle);  // gone already if the device closed
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    PipemoeLib.release(() -> (int) PipemoeLib.pm_event_free.invokeExact(handle));  // gone already if the device closed
   }
 }

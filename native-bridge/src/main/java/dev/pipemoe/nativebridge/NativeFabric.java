@@ -1,5 +1,6 @@
 package dev.pipemoe.nativebridge;
 
+import static dev.pipemoe.nativebridge.PipemoeLib.call;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.pipemoe.engine.device.Device;
@@ -30,43 +31,33 @@ public final class NativeFabric implements Fabric {
     long h;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(JAVA_LONG);
-      PipemoeLib.check((int) PipemoeLib.pm_fabric_new.invokeExact(worldSize, linkModel.congestion(), out));
+      call(() -> (int) PipemoeLib.pm_fabric_new.invokeExact(worldSize, linkModel.congestion(), out));
       h = out.get(JAVA_LONG, 0);
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
     }
     NativeFabric f = new NativeFabric(h, linkModel, worldSize);
     try {
       for (LinkModel.Link l : linkModel.links()) {
-        PipemoeLib.check((int) PipemoeLib.pm_fabric_set_link.invokeExact(h, l.id(), l.bandwidthBytesPerSecond(),
+        call(() -> (int) PipemoeLib.pm_fabric_set_link.invokeExact(h, l.id(), l.bandwidthBytesPerSecond(),
             l.latencySeconds()));
       }
       for (int r = 0; r < worldSize; r++) {
         f.devices[r] = NativeDevice.create(f, h, r, worldSize);
       }
       return f;
-    } catch (Throwable t) {
+    } catch (RuntimeException | Error e) {
       f.close();  // frees what was created before the failure
-      throw PipemoeLib.rethrow(t);
+      throw e;
     }
   }
 
   /** How long a collective waits for absent peers before failing (default 120 s). */
   public void setTimeout(double seconds) {
-    try {
-      PipemoeLib.check((int) PipemoeLib.pm_fabric_set_timeout.invokeExact(handle, seconds));
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_fabric_set_timeout.invokeExact(handle, seconds));
   }
 
   long nowNanos() {
     long[] out = new long[1];
-    try {
-      PipemoeLib.check((int) PipemoeLib.pm_fabric_now.invokeExact(handle, MemorySegment.ofArray(out)));
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_fabric_now.invokeExact(handle, MemorySegment.ofArray(out)));
     return out[0];
   }
 
@@ -96,20 +87,12 @@ public final class NativeFabric implements Fabric {
         d.close();
       }
     }
-    try {
-      PipemoeLib.check((int) PipemoeLib.pm_fabric_free.invokeExact(handle));
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_fabric_free.invokeExact(handle));
   }
 
   /** BLAS threads per GEMM call, process-wide (default 1: rank threads give the parallelism). */
   public static void setBlasThreads(int n) {
     NativeLibrary.lookup();
-    try {
-      PipemoeLib.check((int) PipemoeLib.pm_set_blas_threads.invokeExact(n));
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    call(() -> (int) PipemoeLib.pm_set_blas_threads.invokeExact(n));
   }
 }

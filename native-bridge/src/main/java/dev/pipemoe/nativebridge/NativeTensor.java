@@ -42,12 +42,8 @@ final class NativeTensor implements Tensor {
       return;
     }
     closed = true;
-    try {
-      // the device may have been closed first, which freed the handle already: nothing to do
-      int ignored = (int) PipemoeLib.pm_tensor_free.invokeExact(handle);
-    } catch (Throwable t) {
-      throw PipemoeLib.rethrow(t);
-    }
+    // the device may have been closed first, which freed the handle already: nothing to do
+    PipemoeLib.release(() -> (int) PipemoeLib.pm_tensor_free.invokeExact(handle));
   }
 
   static long[] contiguousStrides(long[] shape) {

@@ -1,17 +1,22 @@
 package dev.pipemoe.nativebridge;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.pipemoe.engine.device.DeviceException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.GroupLayout;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * pipemoe.h as Java sees it: one downcall handle per C function, named after it, bound once when
@@ -37,22 +42,38 @@ final class PipemoeLib {
       FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   private static final FunctionDescriptor S_JA = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS);
 
-  /** struct pm_error { int32_t code; char message[512]; } */
-  static final long ERROR_MESSAGE_OFFSET = 4, ERROR_SIZE = 516;
+  // ---- status, op kinds, layouts: read from the library, never copied from pipemoe.h ----
+  static final MethodHandle pm_last_error = bind("pm_last_error", FunctionDescriptor.of(ADDRESS));
+  static final MethodHandle pm_status_count = bind("pm_status_count", FunctionDescriptor.of(JAVA_INT));
+  static final MethodHandle pm_status_name = bind("pm_status_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  static final MethodHandle pm_op_kind_count = bind("pm_op_kind_count", FunctionDescriptor.of(JAVA_INT));
+  static final MethodHandle pm_op_kind_name = bind("pm_op_kind_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  static final MethodHandle pm_struct_layout =
+      bind("pm_struct_layout", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
 
-  /** struct pm_op_record, 56 bytes. */
-  static final MemoryLayout OP_RECORD = MemoryLayout.structLayout(
+  /** pm_status names by code ("PM_OK", "PM_ERR_ARG", ...). */
+  private static final List<String> STATUS_NAMES = names(pm_status_count, pm_status_name);
+  static final int PM_ERR_ARG = status("PM_ERR_ARG"), PM_ERR_HANDLE = status("PM_ERR_HANDLE");
+  /** pm_op_kind names by value, as timelines show them ("gemm", "all_to_all"). */
+  static final List<String> OP_KIND_NAMES = names(pm_op_kind_count, pm_op_kind_name);
+
+  /** struct pm_error (the message's capacity read from the library); checked like every layout here. */
+  static final MemoryLayout ERROR = checked("pm_error", MemoryLayout.structLayout(JAVA_INT.withName("code"),
+      MemoryLayout.sequenceLayout(cLayout("pm_error", "message")[1], JAVA_BYTE).withName("message")));
+  static final long ERROR_MESSAGE_OFFSET = offset(ERROR, "message");
+
+  /** struct pm_op_record. */
+  static final MemoryLayout OP_RECORD = checked("pm_op_record", MemoryLayout.structLayout(
       JAVA_INT.withName("queue"), JAVA_INT.withName("kind"), JAVA_LONG.withName("seq"),
       JAVA_LONG.withName("start_ns"), JAVA_LONG.withName("end_ns"), JAVA_LONG.withName("bytes"),
-      JAVA_LONG.withName("modelled_ns"), JAVA_INT.withName("label"), JAVA_INT.withName("reserved"));
+      JAVA_LONG.withName("modelled_ns"), JAVA_INT.withName("label"), JAVA_INT.withName("reserved")));
   /** Byte offsets of the pm_op_record fields Java reads, from the layout's names. */
-  static final long RECORD_QUEUE = recordOffset("queue"), RECORD_KIND = recordOffset("kind"),
-      RECORD_START_NS = recordOffset("start_ns"), RECORD_END_NS = recordOffset("end_ns"),
-      RECORD_BYTES = recordOffset("bytes"), RECORD_MODELLED_NS = recordOffset("modelled_ns"),
-      RECORD_LABEL = recordOffset("label");
+  static final long RECORD_QUEUE = offset(OP_RECORD, "queue"), RECORD_KIND = offset(OP_RECORD, "kind"),
+      RECORD_START_NS = offset(OP_RECORD, "start_ns"), RECORD_END_NS = offset(OP_RECORD, "end_ns"),
+      RECORD_BYTES = offset(OP_RECORD, "bytes"), RECORD_MODELLED_NS = offset(OP_RECORD, "modelled_ns"),
+      RECORD_LABEL = offset(OP_RECORD, "label");
 
   // ---- status, fabric, device, stream, event ----
-  static final MethodHandle pm_last_error = bind("pm_last_error", FunctionDescriptor.of(ADDRESS));
   static final MethodHandle pm_fabric_new =
       bind("pm_fabric_new", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_DOUBLE, ADDRESS));
   static final MethodHandle pm_fabric_set_link =
@@ -135,6 +156,12 @@ final class PipemoeLib {
   static final MethodHandle pm_reduce_scatter = bind("pm_reduce_scatter", S_JJJJJ, CRITICAL);
   static final MethodHandle pm_all_reduce = bind("pm_all_reduce", S_JJJJJ, CRITICAL);
 
+  // ---- the link model's arithmetic ----
+  static final MethodHandle pm_collective_bytes = bind("pm_collective_bytes",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_DOUBLE, ADDRESS));
+  static final MethodHandle pm_link_model_eval = bind("pm_link_model_eval", FunctionDescriptor.of(JAVA_INT,
+      JAVA_DOUBLE, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+
   // ---- timeline, threading ----
   static final MethodHandle pm_device_set_label =
       bind("pm_device_set_label", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT), CRITICAL);
@@ -143,14 +170,122 @@ final class PipemoeLib {
   static final MethodHandle pm_set_blas_threads =
       bind("pm_set_blas_threads", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
-  private static long recordOffset(String field) {
-    return OP_RECORD.byteOffset(MemoryLayout.PathElement.groupElement(field));
+  /** The code of the pm_status named {@code name}; fails the load when the library has none. */
+  static int status(String name) {
+    int code = STATUS_NAMES.indexOf(name);
+    if (code < 0) {
+      throw new LinkageError("libpipemoe.so has no status " + name + "; it has " + STATUS_NAMES);
+    }
+    return code;
+  }
+
+  /** The pm_op_kind named {@code name} (as timelines show it), or -1. */
+  static int opKind(String name) {
+    return OP_KIND_NAMES.indexOf(name);
+  }
+
+  private static List<String> names(MethodHandle count, MethodHandle name) {
+    try {
+      int n = (int) count.invokeExact();
+      List<String> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(((MemorySegment) name.invokeExact(i)).reinterpret(Long.MAX_VALUE).getString(0));
+      }
+      return List.copyOf(out);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /**
+   * Returns {@code layout} after checking its size and every named member's offset and size against
+   * what the library was compiled with: a header changed without its binding fails the load here,
+   * naming the field, instead of reading garbage later.
+   */
+  static MemoryLayout checked(String struct, MemoryLayout layout) {
+    List<String> wrong = new ArrayList<>();
+    long[] c = cLayout(struct, null);
+    if (c[1] != layout.byteSize()) {
+      wrong.add("size " + layout.byteSize() + " but C has " + c[1]);
+    }
+    for (MemoryLayout m : ((GroupLayout) layout).memberLayouts()) {
+      if (m.name().isEmpty()) {
+        continue;  // padding
+      }
+      String field = m.name().get();
+      long[] f = cLayout(struct, field);
+      long offset = offset(layout, field);
+      if (f == null) {
+        wrong.add(field + ": C has no such field");
+      } else if (f[0] != offset || f[1] != m.byteSize()) {
+        wrong.add(field + " at " + offset + " size " + m.byteSize() + " but C has it at " + f[0] + " size " + f[1]);
+      }
+    }
+    if (!wrong.isEmpty()) {
+      throw new LinkageError("pipemoe: the Java layout of " + struct + " does not match libpipemoe.so ("
+          + String.join("; ", wrong) + "): PipemoeLib must follow pipemoe.h");
+    }
+    return layout;
+  }
+
+  /** {offset, size} of struct.field (field null: {0, sizeof struct}); null for an unknown field. */
+  private static long[] cLayout(String struct, String field) {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment out = a.allocate(JAVA_LONG, 2);
+      MemorySegment cStruct = a.allocateFrom(struct), cField = field == null ? MemorySegment.NULL : a.allocateFrom(field);
+      int status = (int) pm_struct_layout.invokeExact(cStruct, cField, out, out.asSlice(8));
+      if (status != 0 && field != null) {
+        return null;
+      }
+      if (status != 0) {
+        throw new LinkageError("pipemoe: libpipemoe.so does not know struct " + struct);
+      }
+      return new long[] {out.get(JAVA_LONG, 0), out.get(JAVA_LONG, 8)};
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static long offset(MemoryLayout layout, String field) {
+    return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
   }
 
   private static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
     MemorySegment symbol = NativeLibrary.lookup().find(name)
         .orElseThrow(() -> new LinkageError("libpipemoe.so has no function " + name));
     return LINKER.downcallHandle(symbol, fd, options);
+  }
+
+  /** A downcall returning a pm_status; {@code invokeExact} declares Throwable, hence the interface. */
+  @FunctionalInterface
+  interface Downcall {
+    int call() throws Throwable;
+  }
+
+  /**
+   * Makes one downcall and throws the runtime's error when it fails: the one place every binding
+   * call goes through. The lambda is not allocated on the op path once the JIT inlines this.
+   */
+  static void call(Downcall downcall) {
+    int status;
+    try {
+      status = downcall.call();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    check(status);
+  }
+
+  /**
+   * A free whose status does not matter: the handle may be gone already with its device, which is
+   * what the caller wanted.
+   */
+  static void release(Downcall free) {
+    try {
+      int ignored = free.call();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
   }
 
   /** Throws the native error of this thread's last failed call when status is not PM_OK. */
@@ -163,7 +298,7 @@ final class PipemoeLib {
   static DeviceException lastError(int status) {
     try {
       // pm_last_error is thread-local; this is the thread that just made the failing call
-      MemorySegment e = ((MemorySegment) pm_last_error.invokeExact()).reinterpret(ERROR_SIZE);
+      MemorySegment e = ((MemorySegment) pm_last_error.invokeExact()).reinterpret(ERROR.byteSize());
       return new DeviceException(status, e.getString(ERROR_MESSAGE_OFFSET));
     } catch (Throwable t) {
       throw new AssertionError(t);

@@ -15,6 +15,34 @@ public final class HostRandom {
     return z ^ (z >>> 31);
   }
 
+  /**
+   * splitmix64: output number {@code counter} (from 0) of the generator seeded with {@code seed}.
+   * {@link dev.pipemoe.engine.device.Device#random} fills with it; see {@link #deviceUniform} and
+   * {@link #deviceNormal} (the native runtime's test holds its kernel to these).
+   */
+  public static long splitmix64(long seed, long counter) {
+    return mix(seed + (counter + 1) * 0x9e3779b97f4a7c15L);
+  }
+
+  /** Element {@code index} (row-major) of {@code Device.random(UNIFORM, a, b)}: 24 random bits, in [a, b). */
+  public static float deviceUniform(long seed, long index, float a, float b) {
+    double u = (splitmix64(seed, 2 * index) >>> 40) * 0x1p-24;
+    float v = (float) ((double) a + ((double) b - (double) a) * u);
+    return v >= b && a < b ? Math.nextAfter(b, a) : v;  // float rounding may reach b
+  }
+
+  /**
+   * Element {@code index} of {@code Device.random(NORMAL, mean, std)}: Box-Muller over outputs 2i
+   * and 2i+1, u1 in (0, 1] so the log is finite. The native kernel uses its C library's log and
+   * cos, which may differ from Java's in the last bit of a double.
+   */
+  public static float deviceNormal(long seed, long index, float mean, float std) {
+    double u1 = ((splitmix64(seed, 2 * index) >>> 11) + 1) * 0x1p-53;
+    double u2 = (splitmix64(seed, 2 * index + 1) >>> 11) * 0x1p-53;
+    return (float) ((double) mean
+        + (double) std * Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
+  }
+
   /** A key for a named stream of numbers under a seed, e.g. key(seed, layer, expert, "w1"). */
   public static long key(long seed, long... parts) {
     long k = mix(seed + 0x9e3779b97f4a7c15L);
