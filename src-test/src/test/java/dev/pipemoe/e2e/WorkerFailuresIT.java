@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
  */
 class WorkerFailuresIT {
   static final Duration RUN = Duration.ofSeconds(120);
-  /** An idle worker's lease poll: long against a worker's stop, so that the leave test can tell the two apart. */
+  /** An idle worker's lease poll: long against a worker's stop, so the leave test tells the two apart. */
   static final Duration POLL = Duration.ofSeconds(20);
 
   @RegisterExtension
@@ -165,12 +165,12 @@ class WorkerFailuresIT {
     String emptyPolls = "pipemoe_worker_lease_polls_total{result=\"empty\"}";
     double empty = leaving.metric(emptyPolls);
     Await.until("node-l-1 to begin a new lease poll", RUN, () -> leaving.metric(emptyPolls), n -> n > empty);
-    long pollBegan = System.nanoTime();  // at most an observation (well under 3 s) after it began
+    long pollSeen = System.nanoTime();  // one observation (well under 3 s) after the poll began
 
     leaving.stop();  // early in that poll: without a leave, the service would lease the next job to it
 
     // however long the stop took, the answer must come before the poll's own timeout would end it
-    Duration beforeTimeout = POLL.minusSeconds(3).minusNanos(System.nanoTime() - pollBegan);
+    Duration beforeTimeout = POLL.minusSeconds(3).minusNanos(System.nanoTime() - pollSeen);
     Await.until("the service to answer the stopped worker's poll, before the poll's own " + POLL.toSeconds() + " s",
         beforeTimeout, () -> api.activeRequests("POST"), n -> n == 0);
     String id = api.submit(JobSpecs.quick("e2e-after-leave", 3));
