@@ -3,10 +3,11 @@ package dev.pipemoe.service;
 import dev.pipemoe.engine.protocol.Assignment;
 import dev.pipemoe.service.security.Role;
 
+import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -54,12 +55,25 @@ public abstract class SchedulerTest extends ApiTest {
 
   @BeforeEach
   protected void emptyQueue() {
-    Instant now = clock.instant();
+    Timestamp now = Timestamp.from(clock.instant());
     jdbc.update("update attempts set state = 'CANCELLED', reason = 'TEST_CLEANUP', finished_at = ?"
-        + " where state in ('LEASED', 'RUNNING')", java.sql.Timestamp.from(now));
-    jdbc.update("update jobs set state = 'CANCELLED', finished_at = ?, updated_at = ?, version = version + 1"
-        + " where state in ('QUEUED', 'RUNNING', 'CANCELLING')", java.sql.Timestamp.from(now),
-        java.sql.Timestamp.from(now));
+        + " where state in ('LEASED', 'RUNNING')", now);
+    // by moves the database allows, each with its event (V4__job_state_guard.sql refuses others)
+    move("RUNNING", "CANCELLING", now);
+    move("CANCELLING", "CANCELLED", now);
+    move("QUEUED", "CANCELLED", now);
+  }
+
+  private void move(String from, String to, Timestamp now) {
+    jdbc.update("""
+        with moved as (
+            update jobs set state = ?, updated_at = ?, version = version + 1,
+                finished_at = case when ? = 'CANCELLED' then ? else finished_at end
+            where state = ?
+            returning id, attempt)
+        insert into job_events (job_id, at, from_state, to_state, reason, message, actor, attempt)
+        select id, ?, ?, ?, 'TEST_CLEANUP', 'the next test wants an empty queue', 'test', attempt from moved""",
+        to, now, to, now, from, now, from, to);
   }
 
   /** A job body that needs {@code devices} ranks (tensor 1, data = devices) and runs {@code steps} steps. */
@@ -113,18 +127,25 @@ public abstract class SchedulerTest extends ApiTest {
     return new Running(user, id, worker, a);
   }
 
-  /** Waits until {@code condition} holds, checking every 20 ms, failing after {@code timeout}. */
-  protected static void await(String what, Duration timeout, BooleanSupplier condition) {
+  /**
+   * Looks at {@code observe} every 20 ms until {@code done} accepts what it saw, and returns that;
+   * after {@code timeout} fails naming what it waited for and what it saw last.
+   */
+  protected static <T> T await(String what, Duration timeout, Supplier<T> observe, Predicate<? super T> done) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
+    while (true) {
+      T seen = observe.get();
+      if (done.test(seen)) {
+        return seen;
+      }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; last saw: " + seen);
       }
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for " + what);
+        throw new AssertionError("interrupted waiting for " + what + "; last saw: " + seen);
       }
     }
   }
@@ -132,8 +153,8 @@ public abstract class SchedulerTest extends ApiTest {
   /** Waits until the lease sweeper has finished two more passes: one that began after this call. */
   protected void awaitSweeps() {
     double before = counter("pipemoe.lease.sweeps", "outcome", "ok");
-    await("two more sweeper passes", Duration.ofSeconds(10),
-        () -> counter("pipemoe.lease.sweeps", "outcome", "ok") >= before + 2);
+    await("two more sweeper passes after " + before, Duration.ofSeconds(10),
+        () -> counter("pipemoe.lease.sweeps", "outcome", "ok"), passes -> passes >= before + 2);
   }
 
   /** A counter's value, summed over all its series with these tags. */

@@ -19,16 +19,22 @@ import tools.jackson.databind.JsonNode;
  * Workers that die, stop, freeze or are forgotten, against the real service: a job survives each
  * with its metrics intact. Leases here expire after 4 s (heartbeats every 0.5 s), so a dead
  * worker's attempt is lost and retried within seconds.
+ *
+ * <p>Nothing here depends on how fast this machine runs a step: the test waits on conditions, and
+ * jobs are long enough (hundreds of steps) that a machine several times faster cannot finish one
+ * before the test has hurt its worker. Jobs the test does not need to finish are cancelled.
  */
 class WorkerFailuresIT {
   static final Duration RUN = Duration.ofSeconds(120);
+  /** An idle worker's lease poll: long against a worker's stop, so the leave test tells the two apart. */
+  static final Duration POLL = Duration.ofSeconds(20);
 
   @RegisterExtension
   static final E2eSystem system = new E2eSystem(Map.of(
       "pipemoe.scheduler.heartbeat-interval", "500ms",
       "pipemoe.scheduler.lease-timeout", "4s",
       "pipemoe.scheduler.sweep-interval", "500ms",
-      "pipemoe.scheduler.poll-timeout", "5s"));
+      "pipemoe.scheduler.poll-timeout", POLL.toSeconds() + "s"));
 
   final Api api = system.api();
 
@@ -74,7 +80,7 @@ class WorkerFailuresIT {
     WorkerProcess a = system.worker("node-k-1", system.workerToken(), batches);
     WorkerProcess b = system.worker("node-k-2", system.workerToken(), batches);
     List<WorkerProcess> workers = List.of(a.awaitReady(), b.awaitReady());
-    int steps = 60;
+    int steps = 200;
     String id = runningJob("e2e-kill", steps);
     WorkerProcess victim = runner(id, workers);
     WorkerProcess other = workers.get(workers.get(0) == victim ? 1 : 0);
@@ -124,7 +130,7 @@ class WorkerFailuresIT {
   @Test
   void aWorkerStoppedWithSigtermReportsShutdownAndTheJobIsRetriedWithItsStepsShipped() {
     List<WorkerProcess> workers = twoWorkers("node-t");
-    int steps = 60;
+    int steps = 200;
     String id = runningJob("e2e-sigterm", steps);
     WorkerProcess victim = runner(id, workers);
 
@@ -159,11 +165,14 @@ class WorkerFailuresIT {
     String emptyPolls = "pipemoe_worker_lease_polls_total{result=\"empty\"}";
     double empty = leaving.metric(emptyPolls);
     Await.until("node-l-1 to begin a new lease poll", RUN, () -> leaving.metric(emptyPolls), n -> n > empty);
+    long pollSeen = System.nanoTime();  // one observation (well under 3 s) after the poll began
 
-    leaving.stop();  // early in that 5 s poll: without a leave, the service would lease the next job to it
+    leaving.stop();  // early in that poll: without a leave, the service would lease the next job to it
 
-    Await.until("the service to answer the stopped worker's poll, before the poll's own 5 s",
-        Duration.ofSeconds(3), () -> api.activeRequests("POST"), n -> n == 0);
+    // however long the stop took, the answer must come before the poll's own timeout would end it
+    Duration beforeTimeout = POLL.minusSeconds(3).minusNanos(System.nanoTime() - pollSeen);
+    Await.until("the service to answer the stopped worker's poll, before the poll's own " + POLL.toSeconds() + " s",
+        beforeTimeout, () -> api.activeRequests("POST"), n -> n == 0);
     String id = api.submit(JobSpecs.quick("e2e-after-leave", 3));
     WorkerProcess staying = system.worker("node-l-2");
     assertThat(api.awaitEnd(id, RUN)).isEqualTo("SUCCEEDED");
@@ -177,7 +186,8 @@ class WorkerFailuresIT {
   @Test
   void aWorkerFrozenPastItsLeaseHearsItIsLostStopsWithoutAReportAndTakesTheNextJob() {
     List<WorkerProcess> workers = twoWorkers("node-p");
-    String id = runningJob("e2e-frozen", 200);  // the retry runs ~14 s: the other worker stays busy
+    // the retry (~2 min here, cancelled once it made its point) keeps the other worker busy
+    String id = runningJob("e2e-frozen", 2000);
     WorkerProcess victim = runner(id, workers);
     WorkerProcess other = workers.get(workers.get(0) == victim ? 1 : 0);
 

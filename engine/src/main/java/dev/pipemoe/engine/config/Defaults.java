@@ -6,7 +6,7 @@ import dev.pipemoe.engine.device.DType;
  * The value a field takes when a spec leaves it out; docs/config.md gives the reason for each.
  * Where MindSpeed or Megatron has a default, ours is the same, so a pasted argument string means
  * what it means there. Shape fields without one are small enough for the 2-core CPU runtime.
- * {@code numExperts} has no default: it is required (engine.md §3.2).
+ * {@code numExperts} has no default: it is required (docs/reference.md §5).
  */
 public final class Defaults {
 

@@ -13,7 +13,7 @@ import java.util.Objects;
  * The effective config: exactly what the engine runs, typed and complete. {@link Validator} builds
  * it from a {@link JobSpec} with defaults filled in and the features MindSpeed would switch off
  * switched off; the records check their own invariants, so code holding an {@code EngineConfig}
- * needs no further validation. Notation (reference/engine.md §0): b micro-batch, s sequence, S
+ * needs no further validation. Notation (docs/engine.md, "Notation"): b micro-batch, s sequence, S
  * tokens per rank, E experts, ep, nle = E/ep local experts, k top-k, f capacity factor, C capacity,
  * N slices per local expert, n = nle·N pipeline chunks. The whole tree sits in this one file so
  * that everything the engine may rely on reads in one place.

@@ -2,8 +2,8 @@ package dev.pipemoe.engine.config;
 
 /**
  * Named device profiles for the emulated interconnect, per device = per HCCL/NCCL rank (910C: per
- * die). Figures are the best values of the "profiles" table in shared/reference/hardware.md; the
- * bracketed keys are that page's sources, {@code [est]} marks our estimates. An emulation keeps a
+ * die). Figures are the best values of the profiles table in docs/reference.md §8.1; the
+ * bracketed keys are its sources (§8.4), {@code [est]} marks our estimates. An emulation keeps a
  * profile's compute-to-communication balance on a CPU: see the engine's {@code Calibration}.
  *
  * <p>{@code sharedLinks}: whether the EP all-to-all and the TP all-gather/reduce-scatter of one

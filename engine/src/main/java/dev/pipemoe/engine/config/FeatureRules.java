@@ -77,7 +77,7 @@ final class FeatureRules {
       f.error(MOE_NO_DROP, "P-UNSUPPORTED", "mindspeed.moeNoDrop (--moe-no-drop)"
           + (in.dynamicPadding ? " with --moe-dynamic-padding" : "") + " is not run by the engine: it makes C"
           + " the largest expert load of each step, which changes the tokens computed; the engine runs the"
-          + " capacity-bounded gate of engine.md §1.2");
+          + " capacity-bounded gate of docs/reference.md §2");
     }
   }
 

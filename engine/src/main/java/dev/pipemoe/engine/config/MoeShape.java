@@ -1,7 +1,7 @@
 package dev.pipemoe.engine.config;
 
 /**
- * The two shape formulas every MoE rule depends on (reference/engine.md §0 and §1.2), on longs so
+ * The two shape formulas every MoE rule depends on (docs/reference.md §2), on longs so
  * the validator can check bounds before narrowing. Notation: b micro-batch, s sequence length, S
  * tokens per rank, E experts, k top-k, f capacity factor, C capacity per expert.
  */

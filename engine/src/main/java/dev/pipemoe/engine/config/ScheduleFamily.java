@@ -1,6 +1,6 @@
 package dev.pipemoe.engine.config;
 
-/** Which pipe-experts schedules run when the feature is on (design.md, "The engine"). */
+/** Which pipe-experts schedules run when the feature is on (docs/engine.md, "Schedules"). */
 public enum ScheduleFamily implements Named {
   /** Faithful to MindSpeed up to 2025-10: prefetch depth 1, n_bwd = N. */
   MINDSPEED("mindspeed"),

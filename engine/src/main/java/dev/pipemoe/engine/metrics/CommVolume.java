@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /**
  * Bytes one rank sends per training step in the serial schedule, and how many collectives carry
- * them (reference/engine.md §1.4; link-model volumes: all-to-all and reduce-scatter (p-1)/p of
+ * them (docs/reference.md §3; link-model volumes: all-to-all and reduce-scatter (p-1)/p of
  * their input, all-gather (p-1) times it, all-reduce 2(p-1)/p). D = E*C*M dispatched elements,
  * beta the wire dtype's bytes, G_col the column linears (2 with SwiGLU, else 1).
  *

@@ -4,11 +4,11 @@ import dev.pipemoe.engine.moe.LayerShape;
 
 /**
  * FLOPs of one training step (forward + backward) per rank, for {@code layers} MoE layers of
- * {@code shape}. Both counts are documented in docs/metrics.md; the notation is that of {@link
- * dev.pipemoe.engine.moe}.
+ * {@code shape}. Both counts are documented in docs/engine.md, "Metrics per step"; the notation is
+ * that of {@link dev.pipemoe.engine.moe}.
  *
  * <p><b>Model FLOPs</b> — the MoE-MLP term of Megatron's 2024 formula, which MindSpeed reports
- * (reference/engine.md §4.2): {@code 6 k g M F} per token per layer (forward, dgrad, wgrad; g GEMMs
+ * (docs/reference.md §6): {@code 6 k g M F} per token per layer (forward, dgrad, wgrad; g GEMMs
  * of M x F; 2 FLOPs per multiply-add). A rank's share of the tokens is {@code S} under SP and
  * {@code S / TP} without it (TP ranks then see the same tokens and split the work).
  *

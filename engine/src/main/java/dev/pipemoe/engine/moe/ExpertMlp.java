@@ -14,7 +14,7 @@ import dev.pipemoe.engine.device.Tensor;
  * <p>The TP collectives <em>around</em> the expert in forward (all-gather before, reduce-scatter
  * after) belong to the schedules, which may prefetch them; the ones <em>inside</em> the column
  * linear's backward are here, issued where Megatron's column linear issues them
- * (reference/engine.md §2.5):
+ * (docs/reference.md §3 and §4.5):
  *
  * <pre>
  *   SP:     issue AG(local input) -> dgrad GEMM -> wait AG -> issue RS(dgrad) -> wgrad GEMM -> wait RS

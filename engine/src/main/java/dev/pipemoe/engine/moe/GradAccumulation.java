@@ -11,7 +11,7 @@ import dev.pipemoe.engine.device.Tensor;
  * <p>{@link #FUSED} accumulates straight into it (Megatron's gradient-accumulation fusion).
  * {@link #PER_CHUNK} is what MindSpeed's pipe-experts does: every chunk's backward produces its
  * own {@code param.grad} in the activation dtype, which Megatron's hook then casts and adds into
- * main_grad — the "extra cast and add" whose cost grows with N (reference/engine.md §2.6).
+ * main_grad — the "extra cast and add" whose cost grows with N (docs/reference.md §4.6).
  */
 public enum GradAccumulation {
   FUSED,

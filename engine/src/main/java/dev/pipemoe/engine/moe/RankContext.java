@@ -13,7 +13,7 @@ import dev.pipemoe.engine.device.Tensor;
  *
  * <p>Streams are MindSpeed's: the compute stream, and two <em>issue</em> streams that carry no
  * work of their own, only event waits, so that a collective issued from them depends on a
- * communication event instead of on the compute stream (reference/engine.md §2.2).
+ * communication event instead of on the compute stream (docs/reference.md §4.2).
  */
 public final class RankContext implements AutoCloseable {
   /** Link set of EP traffic, and of everything when EP and TP share links. */

@@ -17,7 +17,7 @@ import dev.pipemoe.engine.moe.Views;
 import java.util.List;
 
 /**
- * Ours: pipe-experts with what MindSpeed's version leaves on the table (design.md, "The engine").
+ * Ours: pipe-experts with what MindSpeed's version leaves on the table (docs/engine.md, "improved (ours)").
  *
  * <ul>
  *   <li><b>Decoupled issue.</b> Dispatch and combine are issued from the all-to-all issue stream and

@@ -17,11 +17,11 @@ import java.util.List;
 
 /**
  * MindSpeed's pipe-experts as shipped until 2025-10 ({@code mindspeed/moe/pipe_experts.py},
- * reference/engine.md §2): n = L*N chunks, expert-major, each a ceil slice of one local expert's
+ * docs/reference.md §4): n = L*N chunks, expert-major, each a ceil slice of one local expert's
  * capacity, cloned into its own buffer; expert-strided rows; every chunk's weight gradient cast and
  * added on its own.
  *
- * <p>Default mode (§2.3): all dispatch all-to-alls issued up front, the all-gather one chunk ahead,
+ * <p>Default mode (§4.3): all dispatch all-to-alls issued up front, the all-gather one chunk ahead,
  * everything issued from the compute stream, so expert q waits for A(q+1) and the combine of chunk
  * q-1 starts only after expert q:
  *
@@ -31,7 +31,7 @@ import java.util.List;
  *   COMP |               [E0------------][E1------------][E2------------]                |
  * </pre>
  *
- * Multi-stream (§2.4): dispatch and all-gather are issued from two issue streams that wait on the
+ * Multi-stream (§4.4): dispatch and all-gather are issued from two issue streams that wait on the
  * previous collective, so all collectives form one chain and EP never overlaps TP:
  *
  * <pre>
@@ -251,7 +251,7 @@ public final class MindSpeedSchedule implements Schedule {
   }
 
   /**
-   * Backward (§2.5). Default mode: all grad all-to-alls GA up front, the grad all-gather BAG one
+   * Backward (§4.5). Default mode: all grad all-to-alls GA up front, the grad all-gather BAG one
    * ahead, expert backward (with its column-linear AG/RS), the input-grad all-to-all GD issued
    * from compute. Multi-stream chains GA(q+1) after BAG(q) and BAG(q+1) after GA(q+1); GD and the
    * column-linear collectives stay on compute, so backward is only partly serialised.

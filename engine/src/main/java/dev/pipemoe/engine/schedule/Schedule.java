@@ -21,7 +21,7 @@ public interface Schedule {
   /**
    * The row of each expert e in the dispatched tensor. Serial: e. Pipe-experts: expert-strided,
    * row i*EP + j holds local expert i of EP rank j, so one all-to-all of a row block reaches every
-   * EP rank's expert i (reference/engine.md §2.1).
+   * EP rank's expert i (docs/reference.md §4.1).
    */
   int[] expertRows(LayerShape shape);
 

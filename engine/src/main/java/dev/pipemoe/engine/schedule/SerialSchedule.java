@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The deepspeed_moe layer without pipe-experts (reference/engine.md §1.3): every collective waits
+ * The deepspeed_moe layer without pipe-experts (docs/reference.md §3): every collective waits
  * for the computation before it and blocks the one after. With SP and TP &gt; 1, each column
  * linear gathers its own input, so SwiGLU gathers twice per expert.
  *

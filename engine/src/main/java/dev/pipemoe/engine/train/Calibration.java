@@ -26,12 +26,12 @@ import java.util.List;
  * </pre>
  *
  * Collective counts depend only on the layout, so the reference and the job have the same number
- * and the latency keeps its share of the step too (hardware.md, "Calibrating a CPU emulation",
- * applied to the reference layer).
+ * and the latency keeps its share of the step too (docs/reference.md §8.3, "Calibrating a CPU
+ * emulation", applied to the reference layer).
  */
 public final class Calibration {
   /**
-   * eta: 910C grouped GEMMs reach 77-83% of peak and compute-bound MLA 65% (hardware.md §5); 0.75
+   * eta: 910C grouped GEMMs reach 77-83% of peak and compute-bound MLA 65% (docs/reference.md §8.2); 0.75
    * is our estimate for bf16 expert GEMMs.
    */
   public static final double DEVICE_GEMM_EFFICIENCY = 0.75;

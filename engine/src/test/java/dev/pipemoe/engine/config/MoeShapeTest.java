@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** S and C against hand-computed cases (engine.md §0 and §1.2). */
+/** S and C against hand-computed cases (docs/reference.md §2). */
 class MoeShapeTest {
 
   @Test

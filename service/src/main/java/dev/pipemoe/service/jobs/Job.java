@@ -13,8 +13,11 @@ import org.hibernate.dialect.type.PostgreSQLJsonPGObjectJsonType;
 
 /**
  * A submitted job: the spec as the user gave it, the effective config the engine will run, and its
- * state. Every state change goes through {@link #transition}, which enforces {@link JobState}'s
- * rules and returns the event to store with it. {@code version} guards every update (optimistic
+ * state. This entity's state changes go through {@link #transition}, which enforces {@link JobState}'s
+ * rules and returns the event to store with it; the scheduler's go through its SQL in
+ * workers/LeaseRepository. The database refuses, from either, a move JobState does not allow or
+ * one without its event (docs/service.md §3.6). {@code version} guards
+ * every update (optimistic
  * locking): a cancel racing a worker's lease loses cleanly instead of overwriting it. The JSON
  * columns are PostgreSQL {@code json}, bound as such (not jsonb, which would reorder keys), so the
  * spec comes back exactly as it was given.

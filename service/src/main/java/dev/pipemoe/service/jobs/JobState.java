@@ -5,8 +5,9 @@ import java.util.Set;
 
 /**
  * The life of a job. This issue creates jobs (QUEUED) and cancels them; the scheduling issue drives
- * the rest. The allowed transitions are written here once, and {@link Job#transition} refuses any
- * other, whoever asks:
+ * the rest. The allowed transitions are written here once; {@link Job#transition} refuses any
+ * other, and so does the database for every writer (its job_transitions table copies this list,
+ * JobStateGuardTest keeps the two equal):
  *
  * <pre>
  * QUEUED ──lease──▶ RUNNING ──▶ SUCCEEDED | FAILED

@@ -39,6 +39,9 @@ import org.springframework.stereotype.Repository;
  *       transactions wait for each other in a circle.
  *   <li>Times come from the caller (the service's {@code InstantSource}), never from {@code now()},
  *       so that tests can move the clock and every replica uses the same rule.
+ *   <li>A job's state changes only by a move {@link JobState} allows, and with its event
+ *       ({@link #insertEvent}, same {@code now}) in the same transaction: the database refuses
+ *       anything else at commit (docs/service.md §3.6).
  * </ul>
  */
 @Repository

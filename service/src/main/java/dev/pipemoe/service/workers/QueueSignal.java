@@ -34,6 +34,11 @@ class QueueSignal {
     of(deviceType).await(seen, nanos);
   }
 
+  /** How many calls wait in {@link #awaitChange} for {@code deviceType} now (tests wait on it). */
+  int waiting(String deviceType) {
+    return of(deviceType).waiting();
+  }
+
   /** Wakes the calls waiting for {@code deviceType}, so they look again now (a worker left). */
   void wake(String deviceType) {
     of(deviceType).bump();
@@ -74,6 +79,7 @@ class QueueSignal {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private long value;
+    private int waiting;
 
     long current() {
       lock.lock();
@@ -94,14 +100,25 @@ class QueueSignal {
       }
     }
 
+    int waiting() {
+      lock.lock();
+      try {
+        return waiting;
+      } finally {
+        lock.unlock();
+      }
+    }
+
     void await(long seen, long nanos) throws InterruptedException {
       lock.lock();
+      waiting++;
       try {
         long left = nanos;
         while (value == seen && left > 0) {
           left = changed.awaitNanos(left);
         }
       } finally {
+        waiting--;
         lock.unlock();
       }
     }

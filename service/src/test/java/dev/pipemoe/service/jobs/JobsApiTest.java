@@ -335,14 +335,18 @@ class JobsApiTest extends ApiTest {
     return http.get("/api/v1/jobs?pageSize=100").token(alice).send().json().get("jobs").size();
   }
 
-  /** What the scheduling issue's worker side will do: move a job along, with its events. */
+  /**
+   * What the scheduling issue's worker side will do: move a job along, with its events. Each move
+   * is flushed on its own: the database checks every move it sees, and one update from QUEUED
+   * straight to SUCCEEDED is not a move JobState allows.
+   */
   private void move(UUID id, JobState... path) {
     tx.executeWithoutResult(status -> {
       Job job = jobs.findById(id).orElseThrow();
       for (JobState to : path) {
         events.save(job.transition(to, "TEST", "moved by the test", "test", Instant.now().truncatedTo(ChronoUnit.MICROS)));
+        jobs.saveAndFlush(job);
       }
-      jobs.save(job);
     });
   }
 }

@@ -102,7 +102,7 @@ class JobStreamTest extends SchedulerTest {
       // in the order it happened, although all of it was already stored when the stream began
       assertThat(seen).containsExactly("state SUBMITTED", "state LEASED", "step 1/0", "step 1/1",
           "state ATTEMPT_LOST", "state LEASED");
-      await("a keep-alive comment", WAIT, () -> stream.comments().contains("keep-alive"));
+      await("a keep-alive comment", WAIT, () -> List.copyOf(stream.comments()), c -> c.contains("keep-alive"));
 
       worker.metrics(second.ref(), List.of(new StepMetrics(0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0)));
       assertThat(describe(stream.next(WAIT))).isEqualTo("step 2/0");

@@ -70,7 +70,7 @@ class PrometheusTest extends SchedulerTest {
     Map<String, String> job = Map.of("job_id", id, "job_name", "scraped", "schedule", "serial", "device_type", "cpu");
 
     await("the running job's series", WAIT, () -> value(scrape(ADMIN_TOKEN),
-        "pipemoe_job_flops_per_second_per_device", job).isPresent());
+        "pipemoe_job_flops_per_second_per_device", job), Optional::isPresent);
     String running = scrape(ADMIN_TOKEN);
     assertThat(value(running, "pipemoe_job_flops_per_second_per_device", job)).contains(100.5e12);
     assertThat(value(running, "pipemoe_job_step_seconds", job).orElseThrow()).isCloseTo(0.113, within(1e-9));
@@ -93,7 +93,7 @@ class PrometheusTest extends SchedulerTest {
     worker.succeeded(a.ref(), 10);
 
     await("the ended job's series to go", WAIT, () -> value(scrape(ADMIN_TOKEN),
-        "pipemoe_job_flops_per_second_per_device", job).isEmpty());
+        "pipemoe_job_flops_per_second_per_device", job), Optional::isEmpty);
     String ended = scrape(ADMIN_TOKEN);
     assertThat(value(ended, "pipemoe_job_step_seconds", job)).isEmpty();
     assertThat(value(ended, "pipemoe_jobs_finished_total", Map.of("state", "SUCCEEDED", "device_type", "cpu"))
@@ -115,9 +115,8 @@ class PrometheusTest extends SchedulerTest {
 
     await("three series and two omitted", WAIT, () -> {
       String s = scrape(ADMIN_TOKEN);
-      return series(s, "pipemoe_job_step_seconds") == 3
-          && value(s, "pipemoe_job_series_omitted", Map.of()).equals(Optional.of(2.0));
-    });
+      return List.of(series(s, "pipemoe_job_step_seconds"), value(s, "pipemoe_job_series_omitted", Map.of()));
+    }, seen -> seen.equals(List.of(3L, Optional.of(2.0))));
     String s = scrape(ADMIN_TOKEN);
     for (String id : ids.subList(2, 5)) { // the most recently started
       assertThat(s).contains("job_id=\"" + id + "\"");
@@ -142,7 +141,7 @@ class PrometheusTest extends SchedulerTest {
     TestWorker worker = worker(1);
     Assignment a = worker.leaseOne();
     worker.metrics(a.ref(), TestWorker.records(1, 0, 3, 1));
-    await("a running-job series", WAIT, () -> scrape(ADMIN_TOKEN).contains("pipemoe_job_step_seconds{"));
+    await("a running-job series", WAIT, () -> series(scrape(ADMIN_TOKEN), "pipemoe_job_step_seconds"), n -> n > 0);
   }
 
   private String scrape(String token) {

@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,13 +43,7 @@ class OrphanedPostgresTest {
     Process service = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), OrphanedPostgresTest.class.getName(), data.toString())
         .redirectErrorStream(true).start();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(service.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null && !line.startsWith("started")) {
-        // zonky's log lines
-      }
-      assertThat(line).as("the child started PostgreSQL").isNotNull();
-    }
+    awaitStarted(service, Duration.ofMinutes(2));
     service.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     long orphan = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).getFirst().strip());
     assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive)).contains(true);
@@ -55,6 +54,35 @@ class OrphanedPostgresTest {
     try (EmbeddedPostgres restarted = EmbeddedPostgres.builder().setDataDirectory(data)
         .setCleanDataDirectory(false).start()) {
       assertThat(restarted.getPort()).isPositive();
+    }
+  }
+
+  /**
+   * Reads the child's output until its "started" line. A reader thread does the blocking reads, so
+   * that a child that hangs silently fails the test at {@code timeout}, with the last line it wrote.
+   */
+  private static void awaitStarted(Process child, Duration timeout) throws Exception {
+    AtomicReference<String> last = new AtomicReference<>("nothing");
+    CompletableFuture<Boolean> started = CompletableFuture.supplyAsync(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          if (line.startsWith("started")) {
+            return true;
+          }
+          last.set(line); // zonky's log lines
+        }
+        return false;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, task -> Thread.ofVirtual().start(task));
+    try {
+      assertThat(started.get(timeout.toSeconds(), TimeUnit.SECONDS))
+          .as("the child started PostgreSQL before its output ended; its last line: %s", last.get()).isTrue();
+    } catch (TimeoutException e) {
+      child.destroyForcibly();
+      throw new AssertionError("the child did not start PostgreSQL within " + timeout + "; its last line: "
+          + last.get(), e);
     }
   }
 

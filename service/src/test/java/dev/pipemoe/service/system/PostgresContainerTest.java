@@ -16,7 +16,8 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
  * The service on the PostgreSQL image a deployment would use (Testcontainers). Skipped where there
- * is no Docker, as on the build machines; the other tests use the embedded server.
+ * is no Docker, as on the build machines; the other tests use the embedded server. CI starts a
+ * Docker engine where it can, and says in a banner when this test did not run (.ci/run).
  */
 @Testcontainers(disabledWithoutDocker = true)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,

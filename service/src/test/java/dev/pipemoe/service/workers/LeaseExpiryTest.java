@@ -32,7 +32,7 @@ class LeaseExpiryTest extends SchedulerTest {
 
     double lost = counter("pipemoe.attempts.ended", "state", "LOST");
     clock.advance(Duration.ofSeconds(31)); // the silent worker sends no heartbeat
-    await("the attempt to be lost", Duration.ofSeconds(10), () -> state(user, id).equals("QUEUED"));
+    await("the attempt to be lost", Duration.ofSeconds(10), () -> state(user, id), "QUEUED"::equals);
 
     assertThat(counter("pipemoe.attempts.ended", "state", "LOST")).isEqualTo(lost + 1);
     JsonNode lostEvent = lastEvent(user, id);
@@ -111,7 +111,7 @@ class LeaseExpiryTest extends SchedulerTest {
     assertThat(cancel.json().get("state").stringValue()).isEqualTo("CANCELLING");
 
     clock.advance(Duration.ofSeconds(31));
-    await("the lost attempt to end the job", Duration.ofSeconds(10), () -> state(user, id).equals("CANCELLED"));
+    await("the lost attempt to end the job", Duration.ofSeconds(10), () -> state(user, id), "CANCELLED"::equals);
 
     assertThat(lastEvent(user, id).get("reason").stringValue()).isEqualTo("CANCELLED");
     assertThat(lastEvent(user, id).get("message").stringValue()).contains("while cancelling; not retried");

@@ -17,9 +17,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** What a lease call gets: the fit, the order, the long poll, and one worker's concurrent calls. */
 class LeaseTest extends SchedulerTest {
+
+  @Autowired
+  QueueSignal signal;
 
   @Test
   void nothingToDoIs204() {
@@ -74,7 +78,8 @@ class LeaseTest extends SchedulerTest {
     TestWorker worker = worker("cpu", 8);
     try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
       Future<Optional<Assignment>> waiting = pool.submit(() -> worker.lease(Duration.ofSeconds(4)));
-      Thread.sleep(300); // let the call start waiting; a job submitted before it would prove nothing
+      // the call has looked at the queue and waits; a job submitted before that would prove nothing
+      await("the lease call to wait for a cpu job", Duration.ofSeconds(10), () -> signal.waiting("cpu"), n -> n > 0);
       long submitted = System.nanoTime();
       String id = submitId(user, smallJob("awaited", 1, 5));
 

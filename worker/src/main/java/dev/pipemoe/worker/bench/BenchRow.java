@@ -8,7 +8,7 @@ package dev.pipemoe.worker.bench;
  * @param improvementPercent step-time speed-up over serial: t_serial / t - 1, in per cent
  * @param exposedCommPercent share of the step in which the compute stream was idle
  * @param hiddenShare the saving over serial as a share of the ideal saving, serial's step minus
- *     max(its compute, its communication) (reference/engine.md §6.2); null for serial
+ *     max(its compute, its communication) (docs/reference.md §7); null for serial
  * @param maxRelError with --verify: the largest max-norm relative error against serial over the
  *     output, input gradient and every weight gradient of every rank; null otherwise
  */

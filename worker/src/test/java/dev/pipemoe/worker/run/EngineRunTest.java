@@ -22,10 +22,12 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -152,8 +154,17 @@ class EngineRunTest {
     Assignment a = assignment(JOB + " --train-iters 200", 4);
     SpoolFile f = spool.create(a.ref());
     AttemptControl control = new AttemptControl(a.ref());
+    // asks for the stop once two steps are spooled; at the deadline it stops the run anyway and
+    // notes how many records it last saw, so that a run that never spools cannot hang the test
+    AtomicReference<String> late = new AtomicReference<>();
     Thread watcher = Thread.ofPlatform().start(() -> {
-      while (f.records() < 8) {
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      long seen;
+      while ((seen = f.records()) < 8) {
+        if (System.nanoTime() > deadline) {
+          late.set("2 min passed with " + seen + " of 8 records spooled");
+          break;
+        }
         try {
           Thread.sleep(1);
         } catch (InterruptedException e) {
@@ -163,7 +174,9 @@ class EngineRunTest {
       control.request(stop);
     });
     EngineRun.Result r = engine.run(a, f, control);
+    watcher.interrupt(); // the run may have ended on its own: the watcher has nothing left to wait for
     watcher.join();
+    assertThat(late.get()).as("the wait for two spooled steps").isNull();
     assertThat(r.stepsCompleted()).isBetween(2, 199);
     List<StepMetrics> recs = records(f);
     assertThat(recs).hasSize(4 * r.stepsCompleted());

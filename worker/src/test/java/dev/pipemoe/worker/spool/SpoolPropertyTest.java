@@ -114,8 +114,14 @@ class SpoolPropertyTest {
       }
       wire.answer = SentBatches.Answer.ACKNOWLEDGED;
       Shipper shipper = shipper(spool, wire, 5);
-      while (shipper.shipPending() != Shipper.Pass.IDLE) {
-        // until every file is drained and deleted
+      // until every file is drained and deleted; each pass ships a record or deletes a file, so
+      // more passes than records and files means the shipper stopped making progress
+      int budget = appended.size() + spool.files().size() + 10;
+      Shipper.Pass pass = null;
+      for (int passes = 0; pass != Shipper.Pass.IDLE; passes++) {
+        assertThat(passes).as("passes to drain the spool; the last was %s, files left %s", pass, spool.files())
+            .isLessThan(budget);
+        pass = shipper.shipPending();
       }
       assertThat(wire.acknowledged).as("acknowledged = appended").isEqualTo(appended);
       assertThat(wire.arrivedOnce()).as("nothing but appended records sent").isEqualTo(appended);
