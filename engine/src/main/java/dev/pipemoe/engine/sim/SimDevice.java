@@ -81,15 +81,9 @@ final class SimDevice implements Device {
   @Override
   public Tensor alloc(DType dtype, long... shape) {
     checkOpen("alloc");
-    if (shape.length < 1 || shape.length > 4) {
-      throw new DeviceException(ERR_ARG, "alloc: " + shape.length + " dimensions; 1 to 4 allowed");
-    }
+    SimChecks.alloc(dtype, shape);
     long n = 1;
     for (long d : shape) {
-      if (d < 0) {
-        throw new DeviceException(ERR_ARG, "alloc: negative dimension in "
-            + java.util.Arrays.toString(shape));
-      }
       n *= d;
     }
     return new SimTensor(rank, dtype, shape.clone(), Views.contiguousStrides(shape), 0,
@@ -98,45 +92,23 @@ final class SimDevice implements Device {
 
   @Override
   public Tensor view(Tensor base, long offset, long[] shape, long[] strides) {
+    SimChecks.view(base, offset, shape, strides);
     SimTensor b = t(base, "view", "base");
-    if (shape.length != strides.length || shape.length < 1 || shape.length > 4) {
-      throw new DeviceException(ERR_ARG, "view: shape and strides need 1 to 4 equal dimensions");
+    long[] st = strides.clone();
+    if (st.length > 0 && shape[st.length - 1] <= 1) {
+      st[st.length - 1] = 1;  // as natively: a dimension of one element has stride 1
     }
-    long last = b.offset + offset;
-    long first = last;
-    for (int i = 0; i < shape.length; i++) {
-      if (shape[i] < 0 || strides[i] < 0) {
-        throw new DeviceException(ERR_ARG, "view: negative size or stride");
-      }
-      if (shape[i] == 0) {
-        last = first - 1;
-        break;
-      }
-      last += (shape[i] - 1) * strides[i];
-    }
-    if (shape[shape.length - 1] > 1 && strides[strides.length - 1] != 1) {
-      throw new DeviceException(ERR_ARG, "view: the innermost stride must be 1, was "
-          + strides[strides.length - 1]);
-    }
-    if (first < 0 || last >= b.storage.elements()) {
-      throw new DeviceException(ERR_ARG, "view: elements " + first + ".." + last
-          + " outside the base's storage of " + b.storage.elements());
-    }
-    return new SimTensor(rank, b.dtype, shape.clone(), strides.clone(), b.offset + offset,
-        b.storage);
+    return new SimTensor(rank, b.dtype, shape.clone(), st, b.offset + offset, b.storage);
   }
 
   @Override
   public void write(Tensor t, float[] values) {
+    SimChecks.write(t, values);
     SimTensor x = t(t, "write", "t");
-    checkLength("write", x, values.length);
-    if (x.dtype == DType.I32) {
-      throw new DeviceException(ERR_ARG, "write: floats into an I32 tensor");
-    }
     if (numerics) {
+      int[] at = SimKernels.index(x);
       for (int i = 0; i < values.length; i++) {
-        x.storage.floats()[(int) x.at(i)] = x.dtype == DType.BF16 ? SimKernels.bf16(values[i])
-            : values[i];
+        x.storage.floats()[at[i]] = x.dtype == DType.BF16 ? SimKernels.bf16(values[i]) : values[i];
       }
     }
   }
@@ -152,25 +124,25 @@ final class SimDevice implements Device {
 
   @Override
   public void write(Tensor t, int[] values) {
+    SimChecks.write(t, values);
     SimTensor x = t(t, "write", "t");
-    checkLength("write", x, values.length);
-    if (x.dtype != DType.I32) {
-      throw new DeviceException(ERR_ARG, "write: ints into a " + x.dtype + " tensor");
-    }
     if (numerics) {
+      int[] at = SimKernels.index(x);
       for (int i = 0; i < values.length; i++) {
-        x.storage.ints()[(int) x.at(i)] = values[i];
+        x.storage.ints()[at[i]] = values[i];
       }
     }
   }
 
   @Override
   public float[] readFloats(Tensor t) {
+    SimChecks.readFloats(t);
     SimTensor x = t(t, "readFloats", "t");
-    float[] out = new float[Math.toIntExact(x.numel())];
-    if (numerics && x.dtype != DType.I32) {
+    float[] out = new float[(int) x.numel()];
+    if (numerics) {
+      int[] at = SimKernels.index(x);
       for (int i = 0; i < out.length; i++) {
-        out[i] = x.storage.floats()[(int) x.at(i)];
+        out[i] = x.storage.floats()[at[i]];
       }
     }
     return out;
@@ -178,11 +150,13 @@ final class SimDevice implements Device {
 
   @Override
   public int[] readInts(Tensor t) {
+    SimChecks.readInts(t);
     SimTensor x = t(t, "readInts", "t");
-    int[] out = new int[Math.toIntExact(x.numel())];
-    if (numerics && x.dtype == DType.I32) {
+    int[] out = new int[(int) x.numel()];
+    if (numerics) {
+      int[] at = SimKernels.index(x);
       for (int i = 0; i < out.length; i++) {
-        out[i] = x.storage.ints()[(int) x.at(i)];
+        out[i] = x.storage.ints()[at[i]];
       }
     }
     return out;
@@ -342,6 +316,7 @@ final class SimDevice implements Device {
 
   @Override
   public void fill(Stream s, Tensor t, float value) {
+    SimChecks.fill(rank, t, value);
     SimTensor x = t(t, "fill", "t");
     op(s, "fill", cost.memory(x.bytes()), () -> SimKernels.fill(x, value));
   }
@@ -349,7 +324,7 @@ final class SimDevice implements Device {
   @Override
   public void random(Stream s, Tensor t, long seed, Distribution dist, float a, float b) {
     SimTensor x = t(t, "random", "t");
-    SimChecks.random(x, seed, dist, a, b);
+    SimChecks.random(rank, x, seed, dist, a, b);
     op(s, "random", cost.memory(x.bytes()), () -> SimKernels.random(x, seed, dist, a, b));
   }
 
@@ -357,7 +332,7 @@ final class SimDevice implements Device {
   public void copy(Stream s, Tensor src, Tensor dst) {
     SimTensor a = t(src, "copy", "src");
     SimTensor b = t(dst, "copy", "dst");
-    SimChecks.copy(a, b);
+    SimChecks.copy(rank, a, b);
     op(s, "copy", cost.memory(a.bytes() + b.bytes()), () -> SimKernels.copy(a, b));
   }
 
@@ -367,7 +342,7 @@ final class SimDevice implements Device {
     SimTensor x = t(a, "gemm", "a");
     SimTensor y = t(b, "gemm", "b");
     SimTensor z = t(c, "gemm", "c");
-    SimChecks.gemm(transA, transB, alpha, x, y, beta, z);
+    SimChecks.gemm(rank, transA, transB, alpha, x, y, beta, z);
     int r = z.shape.length;
     long m = z.shape[r - 2];
     long n = z.shape[r - 1];
@@ -385,7 +360,7 @@ final class SimDevice implements Device {
     SimTensor a = t(x, "add", "x");
     SimTensor b = t(y, "add", "y");
     SimTensor o = t(out, "add", "out");
-    SimChecks.add(a, b, o);
+    SimChecks.add(rank, a, b, o);
     op(s, "add", memory(a, b, o), () -> SimKernels.add(a, b, o));
   }
 
@@ -393,14 +368,14 @@ final class SimDevice implements Device {
   public void axpy(Stream s, float alpha, Tensor x, Tensor y) {
     SimTensor a = t(x, "axpy", "x");
     SimTensor b = t(y, "axpy", "y");
-    SimChecks.axpy(alpha, a, b);
+    SimChecks.axpy(rank, alpha, a, b);
     op(s, "axpy", memory(a, b, b), () -> SimKernels.axpy(alpha, a, b));
   }
 
   @Override
   public void scale(Stream s, float alpha, Tensor x) {
     SimTensor a = t(x, "scale", "x");
-    SimChecks.scale(alpha, a);
+    SimChecks.scale(rank, alpha, a);
     op(s, "scale", memory(a, a), () -> SimKernels.scale(alpha, a));
   }
 
@@ -408,7 +383,7 @@ final class SimDevice implements Device {
   public void gelu(Stream s, Tensor x, Tensor y) {
     SimTensor a = t(x, "gelu", "x");
     SimTensor b = t(y, "gelu", "y");
-    SimChecks.gelu(a, b);
+    SimChecks.gelu(rank, a, b);
     op(s, "gelu", memory(a, b), () -> SimKernels.gelu(a, b));
   }
 
@@ -417,7 +392,7 @@ final class SimDevice implements Device {
     SimTensor a = t(x, "gelu_backward", "x");
     SimTensor b = t(dy, "gelu_backward", "dy");
     SimTensor c = t(dx, "gelu_backward", "dx");
-    SimChecks.geluBackward(a, b, c);
+    SimChecks.geluBackward(rank, a, b, c);
     op(s, "gelu_backward", memory(a, b, c), () -> SimKernels.geluBackward(a, b, c));
   }
 
@@ -426,7 +401,7 @@ final class SimDevice implements Device {
     SimTensor x = t(a, "swiglu", "a");
     SimTensor z = t(b, "swiglu", "b");
     SimTensor o = t(y, "swiglu", "y");
-    SimChecks.swiglu(x, z, o);
+    SimChecks.swiglu(rank, x, z, o);
     op(s, "swiglu", memory(x, z, o), () -> SimKernels.swiglu(x, z, o));
   }
 
@@ -437,7 +412,7 @@ final class SimDevice implements Device {
     SimTensor g = t(dy, "swiglu_backward", "dy");
     SimTensor gx = t(da, "swiglu_backward", "da");
     SimTensor gz = t(db, "swiglu_backward", "db");
-    SimChecks.swigluBackward(x, z, g, gx, gz);
+    SimChecks.swigluBackward(rank, x, z, g, gx, gz);
     op(s, "swiglu_backward", memory(x, z, g, gx, gz),
         () -> SimKernels.swigluBackward(x, z, g, gx, gz));
   }
@@ -448,7 +423,7 @@ final class SimDevice implements Device {
   public void softmax(Stream s, Tensor x, Tensor y) {
     SimTensor a = t(x, "softmax", "x");
     SimTensor b = t(y, "softmax", "y");
-    SimChecks.softmax(a, b);
+    SimChecks.softmax(rank, a, b);
     op(s, "softmax", memory(a, b), () -> SimKernels.softmax(a, b));
   }
 
@@ -457,7 +432,7 @@ final class SimDevice implements Device {
     SimTensor a = t(y, "softmax_backward", "y");
     SimTensor b = t(dy, "softmax_backward", "dy");
     SimTensor c = t(dx, "softmax_backward", "dx");
-    SimChecks.softmaxBackward(a, b, c);
+    SimChecks.softmaxBackward(rank, a, b, c);
     op(s, "softmax_backward", memory(a, b, c), () -> SimKernels.softmaxBackward(a, b, c));
   }
 
@@ -466,7 +441,7 @@ final class SimDevice implements Device {
     SimTensor a = t(x, "topk", "x");
     SimTensor v = t(values, "topk", "values");
     SimTensor i = t(indices, "topk", "indices");
-    SimChecks.topk(a, k, v, i);
+    SimChecks.topk(rank, a, k, v, i);
     op(s, "topk", memory(a, v, i), () -> SimKernels.topk(a, k, v, i));
   }
 
@@ -475,7 +450,7 @@ final class SimDevice implements Device {
     SimTensor v = t(dValues, "topk_backward", "dValues");
     SimTensor i = t(indices, "topk_backward", "indices");
     SimTensor d = t(dx, "topk_backward", "dx");
-    SimChecks.topkBackward(v, i, d);
+    SimChecks.topkBackward(rank, v, i, d);
     op(s, "topk_backward", memory(v, i, v, v), () -> SimKernels.topkBackward(v, i, d));
   }
 
@@ -486,7 +461,7 @@ final class SimDevice implements Device {
     SimTensor i = t(index, "gather_rows", "index");
     SimTensor w = weights == null ? null : t(weights, "gather_rows", "weights");
     SimTensor d = t(dst, "gather_rows", "dst");
-    SimChecks.gatherRows(a, i, w, beta, d);
+    SimChecks.gatherRows(rank, a, i, w, beta, d);
     double bytes = rowsBytes(i, a) + i.bytes() + (w == null ? 0 : w.bytes())
         + d.bytes() * (beta == 0f ? 1 : 2);
     op(s, "gather_rows", cost.memory(bytes), () -> SimKernels.gatherRows(a, i, w, beta, d));
@@ -498,7 +473,7 @@ final class SimDevice implements Device {
     SimTensor i = t(index, "scatter_add_rows", "index");
     SimTensor w = weights == null ? null : t(weights, "scatter_add_rows", "weights");
     SimTensor d = t(dst, "scatter_add_rows", "dst");
-    SimChecks.scatterAddRows(a, i, w, d);
+    SimChecks.scatterAddRows(rank, a, i, w, d);
     double bytes = a.bytes() + i.bytes() + (w == null ? 0 : w.bytes()) + 2 * rowsBytes(i, d);
     op(s, "scatter_add_rows", cost.memory(bytes), () -> SimKernels.scatterAddRows(a, i, w, d));
   }
@@ -509,7 +484,7 @@ final class SimDevice implements Device {
     SimTensor y = t(src, "gather_dot", "src");
     SimTensor i = t(index, "gather_dot", "index");
     SimTensor o = t(out, "gather_dot", "out");
-    SimChecks.gatherDot(x, y, i, o);
+    SimChecks.gatherDot(rank, x, y, i, o);
     double bytes = x.bytes() + rowsBytes(i, y) + i.bytes() + o.bytes();
     op(s, "gather_dot", cost.memory(bytes), () -> SimKernels.gatherDot(x, y, i, o));
   }
@@ -522,7 +497,7 @@ final class SimDevice implements Device {
     SimTensor sl = t(slots, "moe_route", "slots");
     SimTensor st = t(slotToken, "moe_route", "slotToken");
     SimTensor d = t(dropped, "moe_route", "dropped");
-    SimChecks.moeRoute(i, e, capacity, sl, st, d);
+    SimChecks.moeRoute(rank, i, e, capacity, sl, st, d);
     op(s, "moe_route", memory(i, e, sl, st, d),
         () -> SimKernels.moeRoute(i, e, capacity, sl, st, d));
   }
@@ -532,7 +507,7 @@ final class SimDevice implements Device {
     SimTensor v = t(values, "moe_gate_weights", "values");
     SimTensor sl = t(slots, "moe_gate_weights", "slots");
     SimTensor w = t(weights, "moe_gate_weights", "weights");
-    SimChecks.moeGateWeights(v, sl, w);
+    SimChecks.moeGateWeights(rank, v, sl, w);
     op(s, "moe_gate_weights", memory(v, sl, w), () -> SimKernels.moeGateWeights(v, sl, w));
   }
 
@@ -543,7 +518,7 @@ final class SimDevice implements Device {
     SimTensor sl = t(slots, "moe_gate_weights_backward", "slots");
     SimTensor dw = t(dWeights, "moe_gate_weights_backward", "dWeights");
     SimTensor dv = t(dValues, "moe_gate_weights_backward", "dValues");
-    SimChecks.moeGateWeightsBackward(v, sl, dw, dv);
+    SimChecks.moeGateWeightsBackward(rank, v, sl, dw, dv);
     op(s, "moe_gate_weights_backward", memory(v, sl, dw, dv),
         () -> SimKernels.moeGateWeightsBackward(v, sl, dw, dv));
   }
@@ -555,7 +530,7 @@ final class SimDevice implements Device {
     SimTensor i = t(indices, "moe_aux_loss", "indices");
     SimTensor l = t(loss, "moe_aux_loss", "loss");
     SimTensor d = t(dProbs, "moe_aux_loss", "dProbs");
-    SimChecks.moeAuxLoss(p, i, coeff, l, d);
+    SimChecks.moeAuxLoss(rank, p, i, coeff, l, d);
     op(s, "moe_aux_loss", memory(p, i, l, d, d), () -> SimKernels.moeAuxLoss(p, i, coeff, l, d));
   }
 
@@ -566,7 +541,7 @@ final class SimDevice implements Device {
     SimTensor b = t(target, "mse_loss", "target");
     SimTensor l = t(loss, "mse_loss", "loss");
     SimTensor d = t(dy, "mse_loss", "dy");
-    SimChecks.mseLoss(a, b, gradScale, l, d);
+    SimChecks.mseLoss(rank, a, b, gradScale, l, d);
     op(s, "mse_loss", memory(a, b, l, d), () -> SimKernels.mseLoss(a, b, gradScale, l, d));
   }
 
@@ -577,7 +552,7 @@ final class SimDevice implements Device {
     SimTensor g = t(grad, "adam", "grad");
     SimTensor a = t(m, "adam", "m");
     SimTensor b = t(v, "adam", "v");
-    SimChecks.adam(p, g, a, b, params, step);
+    SimChecks.adam(rank, p, g, a, b, params, step);
     op(s, "adam", memory(p, p, g, a, a, b, b), () -> SimKernels.adam(p, g, a, b, params, step));
   }
 
@@ -621,7 +596,13 @@ final class SimDevice implements Device {
     SimTensor x = t(in, kind, "in");
     SimTensor y = t(out, kind, "out");
     SimStream.SimEvent e = done == null ? null : event(done, kind);
-    SimChecks.collective(kind, c.group.ranks.length, x, y);
+    int size = c.group.ranks.length;
+    switch (kind) {
+      case "all_to_all" -> SimChecks.allToAll(rank, x, y, size);
+      case "all_gather" -> SimChecks.allGather(rank, x, y, size);
+      case "reduce_scatter" -> SimChecks.reduceScatter(rank, x, y, size);
+      default -> SimChecks.allReduce(rank, x, y, size);
+    }
     clock.lock.lock();
     try {
       Op issue = newOp(s, kind, true, 0);
@@ -759,12 +740,6 @@ final class SimDevice implements Device {
       throw new DeviceException(ERR_HANDLE, op + ": not an event of simulated device " + rank);
     }
     return x;
-  }
-
-  private void checkLength(String op, SimTensor x, int n) {
-    if (n != x.numel()) {
-      throw new DeviceException(ERR_ARG, op + ": " + n + " values for a tensor of " + x.numel());
-    }
   }
 
   private void checkOpen(String op) {

@@ -82,8 +82,17 @@ public final class SimFabric implements Fabric {
             new LinkModel.Link(INTER, inter.bandwidth(), inter.latency())));
   }
 
+  private boolean ranksAnnounced;
+
+  /** The trainer runs every rank in a thread of its own: the first to start announces them all. */
   @Override
   public <T> T runRank(int rank, HostTask<T> body) throws Exception {
+    synchronized (this) {
+      if (!ranksAnnounced) {
+        ranksAnnounced = true;
+        clock.expect(devices.length);
+      }
+    }
     return clock.run(body::call);
   }
 

@@ -33,8 +33,10 @@ final class VirtualClock {
   private final List<Participant> blocked = new ArrayList<>();
   private final ThreadLocal<Participant> current = new ThreadLocal<>();
   private double now;
-  /** Registered host threads that are not blocked. */
+  /** Registered host threads that are not blocked, and expected ones that have not started. */
   private int running;
+  /** Host threads announced by {@link #expect} that have not started yet. */
+  private int expected;
   /** Registered host threads waiting for something outside the fabric (a barrier of ranks). */
   private int away;
 
@@ -64,12 +66,30 @@ final class VirtualClock {
 
   // ---- host threads ------------------------------------------------------------------------------
 
+  /**
+   * Announces {@code n} host threads about to start: the clock waits for them from now on, so that
+   * the first ones to block do not move it past what a late starter issues at time zero.
+   */
+  void expect(int n) {
+    lock.lock();
+    try {
+      expected += n;
+      running += n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Runs {@code body} as a host thread of the fabric: the clock waits for it while it runs. */
   <T> T run(java.util.concurrent.Callable<T> body) throws Exception {
     lock.lock();
     try {
       current.set(new Participant(true));
-      running++;
+      if (expected > 0) {
+        expected--;  // counted as running since expect()
+      } else {
+        running++;
+      }
     } finally {
       lock.unlock();
     }
@@ -255,7 +275,7 @@ final class VirtualClock {
     for (Op m : c.members) {
       if (m != null && !m.done) {
         m.error = error;
-        end(m, Math.max(now, m.start));
+        end(m, now);
       }
     }
   }

@@ -1,4 +1,4 @@
-package dev.pipemoe.worker.engine;
+package dev.pipemoe.engine.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,7 +13,6 @@ import dev.pipemoe.engine.schedule.Schedule;
 import dev.pipemoe.engine.train.RankStep;
 import dev.pipemoe.engine.train.Trainer;
 import dev.pipemoe.engine.train.TrainingPlan;
-import dev.pipemoe.nativebridge.NativeFabric;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,11 +20,19 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The schedules' semantics, read off real timelines (reference/engine.md §2.3-2.4): with a link
- * model that makes every collective last milliseconds, compute is tiny and the order of the
- * collectives is what the schedule says, not an accident of speed.
+ * The schedules' semantics, read off timelines (docs/reference.md §4.3-4.4): with a link model that
+ * makes every collective last milliseconds, compute is tiny and the order of the collectives is
+ * what the schedule says. On the simulated device the timelines are exact and the same on every
+ * run; on the native runtime they are real, and the compute's smallness keeps them in order. A
+ * subclass names the fabric.
  */
-class TimelineSemanticsTest {
+public abstract class TimelineSemanticsSuite {
+  /**
+   * A fabric of {@code worldSize} ranks with {@link #SLOW_LINKS}: TP groups (ranks 2i, 2i+1) and EP
+   * groups on separate links.
+   */
+  protected abstract Fabric open(int worldSize, LinkModel slowLinks);
+
   static final Pattern FORWARD_EP = Pattern.compile("(A|CB)\\d+");
   static final Pattern FORWARD_TP = Pattern.compile("(AG|RS)\\d+");
 
@@ -34,13 +41,13 @@ class TimelineSemanticsTest {
       DType.F32, 0.0);
 
   /** About 1 ms of latency and 1-2 ms of transfer per collective; EP and TP on separate links. */
-  static final LinkModel SLOW_LINKS = new LinkModel(1.0, List.of(
+  protected static final LinkModel SLOW_LINKS = new LinkModel(1.0, List.of(
       new LinkModel.Link(0, 2e6, 1e-3), new LinkModel.Link(1, 2e6, 1e-3)));
 
-  static List<OpRecord> forwardTimeline(Schedule schedule, int rank) {
+  List<OpRecord> forwardTimeline(Schedule schedule, int rank) {
     Map<Integer, List<OpRecord>> byRank = new ConcurrentHashMap<>();
     TrainingPlan plan = new TrainingPlan(SHAPE, 1, schedule, 1, 0, 3, 1e-3, false, 1);
-    try (Fabric fabric = NativeFabric.open(SHAPE.worldSize(), SLOW_LINKS)) {
+    try (Fabric fabric = open(SHAPE.worldSize(), SLOW_LINKS)) {
       Trainer.train(fabric, plan, (RankStep s) -> byRank.put(s.rank(), s.timeline()), () -> false);
     }
     return byRank.get(rank);
@@ -63,7 +70,7 @@ class TimelineSemanticsTest {
    * chain.
    */
   @Test
-  void mindspeedMultiStreamChainsEveryForwardCollectiveButTheLastReduceScatter() {
+  public void mindspeedMultiStreamChainsEveryForwardCollectiveButTheLastReduceScatter() {
     for (int rank = 0; rank < SHAPE.worldSize(); rank += 3) {
       List<OpRecord> t = forwardTimeline(new MindSpeedSchedule(true, 2), rank);
       List<OpRecord> ep = labelled(t, FORWARD_EP);
@@ -79,7 +86,7 @@ class TimelineSemanticsTest {
   }
 
   @Test
-  void improvedMultiStreamIsOneChainWithoutExceptions() {
+  public void improvedMultiStreamIsOneChainWithoutExceptions() {
     for (int rank = 0; rank < SHAPE.worldSize(); rank += 3) {
       List<OpRecord> t = forwardTimeline(new ImprovedSchedule(true, 2, 2, 2), rank);
       List<OpRecord> ep = labelled(t, FORWARD_EP);
@@ -91,19 +98,19 @@ class TimelineSemanticsTest {
   }
 
   @Test
-  void improvedDefaultModeOverlapsEpAndTp() {
+  public void improvedDefaultModeOverlapsEpAndTp() {
     List<OpRecord> t = forwardTimeline(new ImprovedSchedule(false, 2, 2, 1), 0);
     assertThat(overlaps(labelled(t, FORWARD_EP), labelled(t, FORWARD_TP))).isPositive();
   }
 
   @Test
-  void defaultModeLetsEpAndTpCollectivesRunAtTheSameTime() {
+  public void defaultModeLetsEpAndTpCollectivesRunAtTheSameTime() {
     List<OpRecord> t = forwardTimeline(new MindSpeedSchedule(false, 2), 0);
     assertThat(overlaps(labelled(t, FORWARD_EP), labelled(t, FORWARD_TP))).isPositive();
   }
 
   @Test
-  void inDefaultModeExpertQStartsOnlyAfterDispatchQPlusOneEnds() {
+  public void inDefaultModeExpertQStartsOnlyAfterDispatchQPlusOneEnds() {
     for (int rank = 0; rank < SHAPE.worldSize(); rank++) {
       List<OpRecord> t = forwardTimeline(new MindSpeedSchedule(false, 2), rank);
       for (int q = 0; q < 3; q++) {
@@ -116,7 +123,7 @@ class TimelineSemanticsTest {
   }
 
   @Test
-  void combineOfChunkQIsIssuedOnlyAfterExpertQPlusOne() {
+  public void combineOfChunkQIsIssuedOnlyAfterExpertQPlusOne() {
     List<OpRecord> t = forwardTimeline(new MindSpeedSchedule(false, 2), 1);
     for (int q = 0; q < 3; q++) {
       long combineStart = first(t, "CB" + q, null).startNanos();
