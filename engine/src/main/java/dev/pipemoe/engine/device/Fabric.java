@@ -26,13 +26,34 @@ public interface Fabric extends AutoCloseable {
     return body.call();
   }
 
+  /** A barrier of the host threads of this process's ranks. */
+  interface HostBarrier {
+    /** Waits until every party arrived; throws when the barrier was broken. */
+    void await(int rank) throws Exception;
+
+    /** Releases the waiting parties with an exception (a rank failed). */
+    void breakBarrier();
+  }
+
   /**
-   * Runs a wait of rank {@code rank}'s host thread for something outside the fabric (the ranks'
-   * step barrier): a fabric with a virtual clock must not wait for that thread meanwhile, and moves
-   * the rank's host time to the clock's when it returns.
+   * A barrier of {@code parties} rank threads whose {@code action} runs once all arrived, before
+   * any leaves (the trainer's step barrier). A fabric with a virtual clock must not wait for a
+   * thread while it waits there, and lets all of them leave at one simulated time.
    */
-  default void awaitHost(int rank, HostTask<?> wait) throws Exception {
-    wait.call();
+  default HostBarrier newHostBarrier(int parties, Runnable action) {
+    java.util.concurrent.CyclicBarrier barrier =
+        new java.util.concurrent.CyclicBarrier(parties, action);
+    return new HostBarrier() {
+      @Override
+      public void await(int rank) throws Exception {
+        barrier.await();
+      }
+
+      @Override
+      public void breakBarrier() {
+        barrier.reset();
+      }
+    };
   }
 
   @Override

@@ -97,19 +97,13 @@ public final class SimFabric implements Fabric {
   }
 
   @Override
-  public void awaitHost(int rank, HostTask<?> wait) throws Exception {
-    Exception[] failed = new Exception[1];
-    double t = clock.away(() -> {
-      try {
-        wait.call();
-      } catch (Exception e) {
-        failed[0] = e;
+  public HostBarrier newHostBarrier(int parties, Runnable action) {
+    return clock.new Barrier(parties, action) {
+      @Override
+      public void await(int rank) throws Exception {
+        devices[rank].joinClock(arrive());
       }
-    });
-    devices[rank].joinClock(t);
-    if (failed[0] != null) {
-      throw failed[0];
-    }
+    };
   }
 
   boolean spansNodes(int[] ranks) {

@@ -107,33 +107,80 @@ final class VirtualClock {
     }
   }
 
-  /** The calling host thread waits for something outside the fabric; returns the clock's time. */
-  double away(Runnable wait) {
-    Participant p = current.get();
-    if (p == null) {
-      wait.run();
-      return now;
+  /**
+   * A barrier of host threads on this clock: a thread waiting there is not waited for, and the
+   * last to arrive lets all of them go at once, at the clock's time then, so that the clock cannot
+   * move while some of them are still on their way out.
+   */
+  abstract class Barrier implements dev.pipemoe.engine.device.Fabric.HostBarrier {
+    private final int parties;
+    private final Runnable action;
+    private final Condition released = lock.newCondition();
+    private int arrived;
+    /** Arrived threads that are host threads of the fabric, not waited for while here. */
+    private int waiting;
+    private long generation;
+    private double releasedAt;
+    private boolean broken;
+
+    Barrier(int parties, Runnable action) {
+      this.parties = parties;
+      this.action = action;
     }
-    lock.lock();
-    try {
-      running--;
-      away++;
-      advanceIfAllBlocked();
-    } finally {
-      lock.unlock();
-    }
-    try {
-      wait.run();
-    } finally {
+
+    /** Waits for the others; returns the simulated time at which all left. */
+    double arrive() throws java.util.concurrent.BrokenBarrierException, InterruptedException {
       lock.lock();
       try {
-        away--;
-        running++;
+        if (broken) {
+          throw new java.util.concurrent.BrokenBarrierException();
+        }
+        boolean registered = current.get() != null;
+        if (++arrived == parties) {
+          action.run();
+          arrived = 0;
+          generation++;
+          releasedAt = now;
+          release();
+          return releasedAt;
+        }
+        long g = generation;
+        if (registered) {
+          running--;
+          away++;
+          waiting++;
+        }
+        advanceIfAllBlocked();
+        while (g == generation && !broken) {
+          released.await();
+        }
+        if (broken && g == generation) {
+          throw new java.util.concurrent.BrokenBarrierException();
+        }
+        return releasedAt;
       } finally {
         lock.unlock();
       }
     }
-    return now;
+
+    /** Every waiting thread is running again before any of them can block. */
+    private void release() {
+      away -= waiting;
+      running += waiting;
+      waiting = 0;
+      released.signalAll();
+    }
+
+    @Override
+    public void breakBarrier() {
+      lock.lock();
+      try {
+        broken = true;
+        release();
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.pipemoe.engine.train;
 import dev.pipemoe.engine.device.Fabric;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,18 +28,18 @@ public final class Trainer {
     boolean[] stop = new boolean[1];
     int[] completed = new int[1];
     int[] step = {0};
-    CyclicBarrier barrier = new CyclicBarrier(world, () -> {
+    Fabric.HostBarrier barrier = fabric.newHostBarrier(world, () -> {
       stop[0] = step[0] >= plan.steps() || cancelRequested.getAsBoolean();
       if (!stop[0]) {
         completed[0] = step[0];
         step[0]++;
       }
     });
-    runRanks(fabric, world, barrier::reset, rank -> {
+    runRanks(fabric, world, barrier::breakBarrier, rank -> {
       try (RankModel model = new RankModel(plan, fabric.device(rank))) {
         model.prepareData();
         for (int s = 0; ; s++) {
-          fabric.awaitHost(rank, barrier::await);
+          barrier.await(rank);
           if (stop[0]) {
             return null;
           }
