@@ -15,29 +15,34 @@ import dev.pipemoe.engine.train.JobRunner;
 import dev.pipemoe.engine.train.Probe;
 import dev.pipemoe.engine.train.Trainer;
 import dev.pipemoe.engine.train.TrainingPlan;
-import dev.pipemoe.nativebridge.NativeFabric;
+import dev.pipemoe.engine.sim.HardwareProfile;
+import dev.pipemoe.worker.run.FabricChoice;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * {@code bench [MindSpeed-style flags] [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]}:
- * runs the engine on this machine's native runtime without a service and prints a table of
- * TFLOPs per device, the speed-up over serial and how much communication stayed exposed.
+ * {@code bench [MindSpeed-style flags] [--device native|sim:PROFILE] [--ranks-per-node N]
+ * [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]}: runs the engine without a service
+ * and prints a table of TFLOPs per device, the speed-up over serial and how much communication
+ * stayed exposed.
  *
- * <p>All rows share one calibration (the GEMM rate is measured once), so they differ only by their
- * schedule. {@code --grid} runs serial and every pipe-experts combination of multi-stream x N in
- * {1, 2, 4} for both families, skipping what validation forbids or switches off.
+ * <p>On the native runtime (the default) every figure is measured on this machine; all rows share
+ * one calibration (the GEMM rate is measured once), so they differ only by their schedule. On a
+ * simulated device ({@code --device sim:ascend-910c}) every figure is a prediction from the
+ * profile, the same on every run. {@code --grid} runs serial and every pipe-experts combination of
+ * multi-stream x N in {1, 2, 4} for both families, skipping what validation forbids or switches off.
  */
 public final class BenchCommand {
   private BenchCommand() {}
 
   /** Parsed command line. */
   record Options(String jobArgs, Integer steps, boolean grid, boolean verify, Path json,
-      Path traceDir) {}
+      Path traceDir, FabricChoice device) {}
 
   public static int run(String[] argv, PrintStream out, PrintStream err) {
     Options o;
@@ -45,8 +50,8 @@ public final class BenchCommand {
       o = options(argv);
     } catch (IllegalArgumentException e) {
       err.println("bench: " + e.getMessage());
-      err.println("usage: bench [MindSpeed-style flags] [--steps K] [--grid] [--verify]"
-          + " [--json FILE] [--trace DIR]");
+      err.println("usage: bench [MindSpeed-style flags] [--device native|sim:PROFILE]"
+          + " [--ranks-per-node N] [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]");
       return 2;
     }
     MindSpeedArgs.Parsed parsed = MindSpeedArgs.read(o.jobArgs());
@@ -80,9 +85,11 @@ public final class BenchCommand {
 
   private static List<BenchRow> bench(EngineConfig first, List<Variants.Variant> variants,
       Options o, PrintStream out, PrintStream err) throws IOException {
-    Fabric.Factory fabrics = NativeFabric::open;
-    JobRunner.Prepared calibration = JobRunner.prepare(first, fabrics);
-    out.println(header(first, calibration));
+    FabricChoice device = o.device();
+    Fabric.Factory fabrics = device.fabrics();
+    JobRunner.Prepared calibration = device.simulated() ? simulated(first, device)
+        : JobRunner.prepare(first, fabrics);
+    out.println(header(first, calibration, device));
     List<Probe> serialProbe = null;
     List<BenchRow> rows = new ArrayList<>();
     BenchRow serial = null;
@@ -101,9 +108,9 @@ public final class BenchCommand {
       Double error = null;
       if (o.verify() && !v.isSerial()) {
         if (serialProbe == null) {
-          serialProbe = probe(fabrics, JobRunner.plan(variants.get(0).config()));
+          serialProbe = probe(device.values(), JobRunner.plan(variants.get(0).config()));
         }
-        error = Probe.maxRelativeError(serialProbe, probe(fabrics, plan));
+        error = Probe.maxRelativeError(serialProbe, probe(device.values(), plan));
       }
       BenchRow row = BenchTable.row(v, stats, Flops.perRankStep(plan.shape(), plan.layers()),
           serial, error);
@@ -129,7 +136,15 @@ public final class BenchCommand {
     }
   }
 
-  private static String header(EngineConfig c, JobRunner.Prepared p) {
+  /** A simulated device needs no calibration: its links are the profile's. */
+  private static JobRunner.Prepared simulated(EngineConfig c, FabricChoice device) {
+    try (Fabric f = device.fabrics().open(1, LinkModel.unmodelled())) {
+      return new JobRunner.Prepared(JobRunner.plan(c),
+          new Calibration.Result(f.linkModel(), 0, 1), device.profile().peakFlops());
+    }
+  }
+
+  private static String header(EngineConfig c, JobRunner.Prepared p, FabricChoice device) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format("shape: S=%d tokens/rank, M=%d, F=%d, E=%d, top-%d, C=%d, %s, %s,"
             + " %d layer(s); TP=%d DP=%d EP=%d%s; %d ranks%n",
@@ -138,6 +153,21 @@ public final class BenchCommand {
         c.model().swiglu() ? "SwiGLU" : "GELU", c.model().dtype(), c.model().numLayers(),
         c.parallel().tensor(), c.parallel().data(), c.parallel().expert(),
         c.parallel().sequenceParallel() ? " SP" : "", c.worldSize()));
+    if (device.simulated()) {
+      HardwareProfile hw = device.profile();
+      int nodes = (c.worldSize() + hw.ranksPerNode() - 1) / hw.ranksPerNode();
+      sb.append(String.format(Locale.ROOT, "device: simulated %s (%s); PREDICTED figures, not"
+              + " measured%n", hw.name(), hw.description()));
+      sb.append(String.format(Locale.ROOT, "topology: %d ranks on %d node(s) of %d; intra-node"
+              + " %.0f GB/s, %.0f us; inter-node %.0f GB/s, %.0f us; %s links, congestion %.2f;"
+              + " peak %.1f TFLOPS x %.2f, HBM %.0f GB/s, launch %.1f us",
+          c.worldSize(), nodes, hw.ranksPerNode(), hw.intra().bandwidth() / 1e9,
+          hw.intra().latency() * 1e6, hw.inter().bandwidth() / 1e9, hw.inter().latency() * 1e6,
+          hw.unifiedLinks() ? "unified (EP and TP share)" : "separate intra/inter",
+          hw.congestion(), hw.peakFlops() / 1e12, hw.gemmEfficiency(),
+          hw.hbmBandwidth() / 1e9, hw.launchSeconds() * 1e6));
+      return sb.toString();
+    }
     Calibration.Result cal = p.calibration();
     sb.append(String.format("calibration: expert GEMM %.1f GFLOP/s per rank; fabric %s,"
             + " communication %.3f x compute (%s), time dilation %.0f",
@@ -162,8 +192,13 @@ public final class BenchCommand {
     boolean verify = false;
     Path json = null;
     Path trace = null;
+    FabricChoice device = FabricChoice.of(FabricChoice.NATIVE);
+    Integer ranksPerNode = null;
     for (int i = 0; i < argv.length; i++) {
       switch (argv[i]) {
+        case "--device" -> device = FabricChoice.of(value(argv, ++i, "--device"));
+        case "--ranks-per-node" -> ranksPerNode = positive("--ranks-per-node",
+            value(argv, ++i, "--ranks-per-node"));
         case "--grid" -> grid = true;
         case "--verify" -> verify = true;
         case "--steps" -> steps = positive("--steps", value(argv, ++i, "--steps"));
@@ -172,7 +207,10 @@ public final class BenchCommand {
         default -> job.add(argv[i]);
       }
     }
-    return new Options(String.join(" ", job), steps, grid, verify, json, trace);
+    if (ranksPerNode != null) {
+      device = device.withRanksPerNode(ranksPerNode);
+    }
+    return new Options(String.join(" ", job), steps, grid, verify, json, trace, device);
   }
 
   private static String value(String[] argv, int i, String flag) {

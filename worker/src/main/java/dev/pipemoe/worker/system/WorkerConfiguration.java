@@ -1,7 +1,6 @@
 package dev.pipemoe.worker.system;
 
 import dev.pipemoe.engine.device.Fabric;
-import dev.pipemoe.nativebridge.NativeFabric;
 import dev.pipemoe.worker.client.Backoff;
 import dev.pipemoe.worker.client.ServiceClient;
 import dev.pipemoe.worker.client.ServiceException;
@@ -9,6 +8,7 @@ import dev.pipemoe.worker.daemon.NativeRuntime;
 import dev.pipemoe.worker.daemon.Worker;
 import dev.pipemoe.worker.run.AttemptRunner;
 import dev.pipemoe.worker.run.EngineRun;
+import dev.pipemoe.worker.run.FabricChoice;
 import dev.pipemoe.worker.spool.Shipper;
 import dev.pipemoe.worker.spool.Spool;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -51,7 +51,7 @@ class WorkerConfiguration {
   @Bean
   Worker worker(WorkerProperties props, ServiceClient client, Spool spool, Backoff backoff,
       WorkerMetrics metrics) {
-    Fabric.Factory fabrics = NativeFabric::open;
+    Fabric.Factory fabrics = FabricChoice.of(props.fabric()).fabrics();
     AtomicReference<Worker> self = new AtomicReference<>();
     Shipper shipper = new Shipper(spool, batch -> {
       String id = self.get().workerId();

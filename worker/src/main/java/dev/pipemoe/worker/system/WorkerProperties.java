@@ -2,6 +2,7 @@ package dev.pipemoe.worker.system;
 
 import dev.pipemoe.engine.config.DeviceType;
 import dev.pipemoe.engine.config.Named;
+import dev.pipemoe.worker.run.FabricChoice;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -73,9 +74,11 @@ public record WorkerProperties(
       throw new IllegalArgumentException("pipemoe.worker.device-type must be one of "
           + Named.choices(DeviceType.class) + ", was '" + deviceType + "'");
     }
-    if (!"local".equals(fabric)) {
+    if (!"local".equals(fabric) && !FabricChoice.NATIVE.equals(fabric)) {
+      // a simulated pool's figures are predictions, which the worker protocol cannot label yet
       throw new IllegalArgumentException("pipemoe.worker.fabric must be 'local' (ranks as threads"
-          + " of this JVM; the only fabric the native runtime has), was '" + fabric + "'");
+          + " of this JVM on the native runtime), was '" + fabric + "'; a simulated device"
+          + " ('sim:PROFILE') runs in bench only until metric records can say they are predicted");
     }
     if (devices < 1 || batchSize < 1) {
       throw new IllegalArgumentException("pipemoe.worker.devices and batch-size must be >= 1, were "
