@@ -18,7 +18,11 @@ public final class Main {
   public static void main(String[] args) {
     // a terminal only when both ends are one: `pipemoe watch ID | tee log` prints plain lines
     boolean terminal = System.console() != null && System.console().isTerminal();
-    System.exit(commandLine(System.getenv(), terminal).execute(args));
+    CommandLine cl = commandLine(System.getenv(), terminal);
+    int code = cl.execute(args);
+    cl.getOut().flush();  // picocli flushes on println only, and exit does not flush a writer
+    cl.getErr().flush();
+    System.exit(code);
   }
 
   static CommandLine commandLine(Map<String, String> env, boolean terminal) {
