@@ -44,6 +44,9 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = {"-w", "--watch"}, description = "then watch the job to its end, as pipemoe watch does")
   boolean watch;
 
+  @Option(names = {"-q", "--quiet"}, description = "print the job's id only: ID=$(pipemoe submit -q -f job.json)")
+  boolean quiet;
+
   @Option(names = "--idempotency-key", paramLabel = "KEY", description = "a retry with the same key returns the job stored the first time")
   String idempotencyKey;
 
@@ -87,7 +90,10 @@ final class SubmitCommand implements Callable<Integer> {
       }
       return Main.OK;
     }
-    if (output.json() && !watch) {
+    if (quiet) {
+      root.out().println(answer.path("id").asString());
+      root.out().flush();
+    } else if (output.json() && !watch) {
       root.printJson(answer);
     } else if (!output.json()) {
       StringBuilder sb = new StringBuilder("submitted " + answer.path("name").asString() + ": "
