@@ -13,7 +13,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Jobs side by side: each one's TFLOP/s per device, its gain over the first job, its mean step
  * time and exposed communication (from the summary, docs/service.md §5.3), and then only the
- * fields of the effective config in which the jobs differ, so that what was varied stands out.
+ * fields of the effective config's sections (and the schedule) in which the jobs differ, so that
+ * what was varied stands out.
  */
 final class Compare {
   /** One job as the table needs it: the job (for its name and effective config) and its summary. */
@@ -32,6 +33,9 @@ final class Compare {
     for (Run r : runs) {
       Map<String, String> flat = new LinkedHashMap<>();
       flatten("", r.job().path("effective"), flat);
+      // the spec's sections and the schedule; the figures derived from them (worldSize, capacity,
+      // chunksForward, ...) would only repeat a difference already shown
+      flat.keySet().removeIf(k -> !k.contains(".") && !k.equals("schedule"));
       configs.add(flat);
     }
     Set<String> fields = new LinkedHashSet<>();

@@ -106,8 +106,8 @@ class FormatTest {
 
   static Compare.Run run(String name, String schedule, int multiData, double tflops) {
     JsonNode job = Api.JSON.readTree("""
-        {"id":"id-%s","name":"%s","state":"SUCCEEDED","effective":{"schedule":"%s","worldSize":8,
-         "pipeExperts":{"enabled":true,"multiData":%d},"resources":{"devices":8}}}""".formatted(name, name, schedule, multiData));
+        {"id":"id-%s","name":"%s","state":"SUCCEEDED","effective":{"schedule":"%s","worldSize":8,"chunksForward":%d,
+         "pipeExperts":{"enabled":true,"multiData":%d},"resources":{"devices":8}}}""".formatted(name, name, schedule, 2 * multiData, multiData));
     JsonNode summary = Api.JSON.readTree("""
         {"tflopsPerDevice":%s,"stepSeconds":{"mean":0.1},"exposedCommShare":0.25}""".formatted(tflops));
     return new Compare.Run(job, summary);
