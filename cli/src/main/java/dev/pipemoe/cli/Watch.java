@@ -27,6 +27,7 @@ final class Watch {
   private String endState;
   private boolean barShown;
   private int lastPlainStep = -1;
+  private boolean resuming;
 
   Watch(Api api, PrintWriter out, Output output, Duration giveUpAfter) {
     this.api = api;
@@ -62,7 +63,10 @@ final class Watch {
           throw new Api.Failure(0, MissingNode.getInstance(),
               "lost the stream of " + id + " and could not resume it for " + giveUpAfter.toSeconds() + " s: " + e.getMessage());
         }
-        note("connection lost (" + reason(e) + "); resuming after event " + (cursor == null ? "(none)" : cursor));
+        if (!resuming) {  // once per outage, not once per try
+          note("connection lost (" + reason(e) + "); resuming after event " + (cursor == null ? "(none)" : cursor));
+          resuming = true;
+        }
         sleep(pauseMillis);
         pauseMillis = Math.min(5000, pauseMillis * 2);
       }
@@ -82,6 +86,10 @@ final class Watch {
   }
 
   private boolean onEvent(Api.Event e) {
+    if (resuming) {
+      resuming = false;
+      note("resumed after event " + cursor);
+    }
     cursor = e.id() != null ? e.id() : cursor;
     JsonNode data = e.json();
     if (output.json()) {
@@ -147,6 +155,9 @@ final class Watch {
   }
 
   private static String reason(Exception e) {
+    if (e instanceof java.net.ConnectException) {
+      return "connection refused";
+    }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 

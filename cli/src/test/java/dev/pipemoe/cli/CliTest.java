@@ -119,7 +119,7 @@ class CliTest {
     assertThat(service.requests.stream().filter(r -> r.path().endsWith("/stream")).map(r -> r.headers().get("last-event-id")))
         .containsExactly(null, "2:1:1");
     String text = out.toString();
-    assertThat(text).contains("QUEUED → RUNNING  LEASED").contains("connection lost").contains("resuming after event 2:1:1")
+    assertThat(text).contains("QUEUED → RUNNING  LEASED").contains("connection lost").contains("resuming after event 2:1:1\nresumed after event 2:1:1\n")
         .contains("step 4/4 (attempt 1)").contains("SUCCEEDED, 4 of 4 steps")
         .contains("  TFLOP/s per device  0.01250 (hardware 0.01300), over 3 measured steps\n")
         .contains("  step time           100.0 ms mean, p50 100.0 ms, p90 120.0 ms, p99 120.0 ms\n")

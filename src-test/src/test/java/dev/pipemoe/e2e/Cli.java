@@ -36,8 +36,49 @@ final class Cli {
     this.dir = dir;
   }
 
-  /** Runs a command to its end (at most {@code timeoutSeconds}); the process is killed after that. */
+  /** A command started and not awaited yet. */
+  final class Running {
+    private final Process process;
+    private final Path out;
+    private final Path err;
+    private final String command;
+
+    private Running(Process process, Path out, Path err, String command) {
+      this.process = process;
+      this.out = out;
+      this.err = err;
+      this.command = command;
+    }
+
+    /** What it printed so far. */
+    String out() {
+      return read(out);
+    }
+
+    /** Waits for the end (at most {@code timeoutSeconds}; killed after that, which fails). */
+    Result await(long timeoutSeconds) {
+      try {
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+          throw new AssertionError("pipemoe " + command + " did not end within " + timeoutSeconds + " s: "
+              + new Result(-1, read(out), read(err)));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+        throw new IllegalStateException(e);
+      }
+      return new Result(process.exitValue(), read(out), read(err));
+    }
+  }
+
+  /** Runs a command to its end (at most {@code timeoutSeconds}; killed after that, which fails). */
   Result run(long timeoutSeconds, String... args) {
+    return start(args).await(timeoutSeconds);
+  }
+
+  /** Starts a command; {@link Running#await} waits for it. */
+  Running start(String... args) {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR + " is missing: ./mvnw -B -pl src-test -am verify builds it before these tests");
     }
@@ -57,18 +98,17 @@ final class Cli {
       env.put("PIPEMOE_TOKEN", token);
       env.put("PIPEMOE_CONFIG", dir.resolve("no-config").toString());  // never the developer's own
       env.remove("PIPEMOE_ADMIN_TOKEN");
-      Process p = pb.start();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        throw new AssertionError("pipemoe " + String.join(" ", args) + " did not end within " + timeoutSeconds + " s: "
-            + new Result(-1, Files.readString(out), Files.readString(err)));
-      }
-      return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+      return new Running(pb.start(), out, err, String.join(" ", args));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.exists(p) ? Files.readString(p) : "";
+    } catch (IOException e) {
+      return "(unreadable: " + e + ")";
     }
   }
 }

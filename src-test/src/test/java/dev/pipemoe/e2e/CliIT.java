@@ -16,7 +16,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * The pipemoe command line (cli/target/pipemoe-cli.jar) as a process against the packaged service
  * and an 8-device worker: the README's first job submitted and watched to its summary, two jobs
- * compared, an invalid job refused with every rule, a cancelled job's watch, an unknown job. Its
+ * compared, an invalid job refused with every rule, a watch through a service restart, a cancelled
+ * job's watch, an unknown job. Its
  * output is not a terminal, so watch prints plain lines (docs/cli.md).
  */
 class CliIT {
@@ -110,6 +111,24 @@ class CliIT {
     assertThat(flags.exit()).as(flags.toString()).isEqualTo(3);
     assertThat(flags.err()).contains("  V2  ").contains("  V7  ");
     assertThat(api.get("/api/v1/jobs?namePrefix=too-fine").path("jobs").size()).isEqualTo(before);
+  }
+
+  @Test
+  void watchResumesAcrossAServiceRestartAndEndsWithTheSummary() {
+    String id = api.submit(JobSpecs.slow("through-restart", 150));  // steps of ~70 ms: ~10 s of run
+    Cli.Running watch = cli.start("watch", id);
+    Await.until("watch to show the first steps", RUN, watch::out, out -> out.contains("step "));
+
+    system.service().kill();  // SIGKILL: the stream breaks off without an end
+    system.service().start();
+
+    Cli.Result r = watch.await(RUN.toSeconds());
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).as(r.toString()).contains("connection lost (")
+        .containsPattern("resuming after event [0-9]+:[0-9]+:-?[0-9]+\n(.*\n)*resumed after event ")
+        .contains("through-restart (" + id + "): SUCCEEDED, 150 of 150 steps");
+    assertThat(r.out().lines().filter(l -> l.startsWith("connection lost")).count()).as("one note per outage").isOne();
+    assertThat(r.out().lines().filter(l -> l.startsWith("step 150/150 ")).count()).as(r.toString()).isOne();
   }
 
   @Test
