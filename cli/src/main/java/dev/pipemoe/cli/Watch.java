@@ -28,6 +28,7 @@ final class Watch {
   private boolean barShown;
   private int lastPlainStep = -1;
   private boolean resuming;
+  private long lastContact;  // System.nanoTime() of the last event or connection: give-up counts from there
 
   Watch(Api api, PrintWriter out, Output output, Duration giveUpAfter) {
     this.api = api;
@@ -47,7 +48,7 @@ final class Watch {
           + job.path("effective").path("resources").path("deviceType").asString() + " devices; Ctrl-C stops watching, not the job");
       out.flush();
     }
-    long lastContact = System.nanoTime();
+    lastContact = System.nanoTime();
     long pauseMillis = 250;
     while (endState == null) {
       try {
@@ -86,6 +87,7 @@ final class Watch {
   }
 
   private boolean onEvent(Api.Event e) {
+    lastContact = System.nanoTime();
     if (resuming) {
       resuming = false;
       note("resumed after event " + cursor);

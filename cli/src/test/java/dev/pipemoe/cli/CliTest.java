@@ -130,6 +130,41 @@ class CliTest {
   }
 
   @Test
+  void watchGivesUpOnlyAfterTheGiveUpTimeWithoutAnyEvent() {
+    AtomicInteger connections = new AtomicInteger();
+    service.json("GET", "/api/v1/jobs/j1", 200, JOB).json("GET", "/api/v1/jobs/j1/summary", 200, SUMMARY)
+        .raw("GET", "/api/v1/jobs/j1/stream", (r, socket, o) -> {
+          FakeService.streamHead(o);
+          if (connections.getAndIncrement() == 0) {
+            // a stream that lives longer than the give-up time, then breaks: resumed all the same
+            for (int step = 0; step < 3; step++) {
+              FakeService.chunk(o, step(2, step));
+              pause(600);
+            }
+            socket.close();
+          } else {
+            FakeService.chunk(o, step(2, 3) + "event:end\nid:3:1:3\ndata:{\"state\":\"SUCCEEDED\"}\n\n");
+            FakeService.lastChunk(o);
+          }
+        });
+    assertThat(run("watch", "j1", "--give-up-after", "PT1S")).as(out + "\n" + err).isZero();
+    assertThat(connections).hasValue(2);
+
+    service.json("GET", "/api/v1/jobs/j2", 200, JOB.replace("j1", "j2"))
+        .json("GET", "/api/v1/jobs/j2/stream", 503, "{\"title\":\"Service Unavailable\",\"status\":503}");
+    assertThat(run("watch", "j2", "--give-up-after", "PT1S")).isEqualTo(1);
+    assertThat(err.toString()).contains("lost the stream of j2 and could not resume it for 1 s");
+  }
+
+  static void pause(long millis) {
+    try {
+      Thread.sleep(millis);  // the service's pace, not a wait for the client
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void watchOfAJobThatFailedExits5() {
     service.json("GET", "/api/v1/jobs/j1", 200, JOB).json("GET", "/api/v1/jobs/j1/summary", 200,
             SUMMARY.replace("SUCCEEDED", "FAILED"))
