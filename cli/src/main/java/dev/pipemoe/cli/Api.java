@@ -60,10 +60,6 @@ final class Api {
     return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  String baseUrl() {
-    return baseUrl;
-  }
-
   JsonNode get(String path) {
     return send(request(path).GET(), 200);
   }

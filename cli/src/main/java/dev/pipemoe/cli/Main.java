@@ -5,10 +5,9 @@ import picocli.CommandLine;
 
 /** {@code java -jar pipemoe-cli.jar ...}, which {@code ./pipemoe} runs for every command but up and test. */
 public final class Main {
-  // exit codes (docs/cli.md); 2 is picocli's own for usage errors
+  // exit codes (docs/cli.md); 2, for usage errors, is picocli's own (CommandLine.ExitCode.USAGE)
   static final int OK = 0;
   static final int ERROR = 1;
-  static final int USAGE = CommandLine.ExitCode.USAGE;
   static final int REFUSED = 3;
   static final int NOT_FOUND = 4;
   static final int JOB_NOT_SUCCEEDED = 5;
