@@ -2,11 +2,12 @@ package dev.pipemoe.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -62,7 +63,7 @@ final class SubmitCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "give either -f FILE or --name NAME with MindSpeed flags, not both");
       }
       body = read(file);
-      String f = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+      String f = file.getFileName().toString().toLowerCase(Locale.ROOT);
       if (f.endsWith(".yaml") || f.endsWith(".yml")) {
         contentType = "application/yaml";
       }
@@ -128,7 +129,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   private static String read(Path file) {
     try {
-      return file.toString().equals("-") ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+      return file.toString().equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
           : Files.readString(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
