@@ -3,6 +3,7 @@ package dev.pipemoe.cli;
 import java.io.PrintWriter;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -99,7 +100,7 @@ final class Pipemoe implements Runnable {
     out().flush();
   }
 
-  static final class Version implements picocli.CommandLine.IVersionProvider {
+  static final class Version implements IVersionProvider {
     @Override
     public String[] getVersion() {
       String v = Pipemoe.class.getPackage().getImplementationVersion();

@@ -1,10 +1,14 @@
 package dev.pipemoe.cli;
 
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -16,12 +20,12 @@ final class TokenCommand implements Runnable {
   @ParentCommand
   Pipemoe root;
 
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
+  @Spec
+  CommandSpec spec;
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "which? create, list or revoke");
+    throw new ParameterException(spec.commandLine(), "which? create, list or revoke");
   }
 
   @Command(name = "create", description = "Create a token; its secret is shown this once.")
@@ -40,7 +44,7 @@ final class TokenCommand implements Runnable {
 
     @Override
     public void run() {
-      ObjectNode body = Api.JSON.createObjectNode().put("owner", owner).put("role", role.toUpperCase(java.util.Locale.ROOT));
+      ObjectNode body = Api.JSON.createObjectNode().put("owner", owner).put("role", role.toUpperCase(Locale.ROOT));
       if (description != null) {
         body.put("description", description);
       }

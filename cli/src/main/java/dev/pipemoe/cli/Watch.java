@@ -2,6 +2,7 @@ package dev.pipemoe.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.ConnectException;
 import java.time.Duration;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -157,7 +158,7 @@ final class Watch {
   }
 
   private static String reason(Exception e) {
-    if (e instanceof java.net.ConnectException) {
+    if (e instanceof ConnectException) {
       return "connection refused";
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
