@@ -49,6 +49,7 @@ final class E2eSystem implements BeforeAllCallback, BeforeEachCallback, AfterEac
   private ServiceProcess service;
   private Api api;
   private String workerToken;
+  private String userToken;
 
   /** {@code serviceProperties}: pipemoe.* settings, e.g. short heartbeats and leases. */
   E2eSystem(Map<String, String> serviceProperties) {
@@ -66,7 +67,8 @@ final class E2eSystem implements BeforeAllCallback, BeforeEachCallback, AfterEac
     try {
       service.start();
       api = new Api(service::url, adminToken);
-      api.useUserToken(api.createToken("alice", "USER"));
+      userToken = api.createToken("alice", "USER");
+      api.useUserToken(userToken);
       workerToken = api.createToken("fleet", "WORKER");
     } catch (RuntimeException | Error e) {
       printLogs("the system did not start");
@@ -142,6 +144,11 @@ final class E2eSystem implements BeforeAllCallback, BeforeEachCallback, AfterEac
 
   String workerToken() {
     return workerToken;
+  }
+
+  /** The command line as alice, against this service (its runs' output in the class's log folder). */
+  Cli cli() {
+    return new Cli(service.url(), userToken, logDir);
   }
 
   private void printLogs(String why) {

@@ -10,16 +10,16 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's start command: {@code ./pipemoe} brings up the service with its embedded PostgreSQL
- * and a worker, writes the session's tokens, runs the walk-through's first job, and on SIGTERM
- * stops everything it started: no JVM, no PostgreSQL left. Its own data directory and ports, so
- * it does not touch ~/.pipemoe. (Ctrl-C, SIGINT to the terminal's process group, takes the same
+ * and a worker, writes the session's tokens and the command line's config file, runs the
+ * walk-through's first job with {@code ./pipemoe submit ... --watch}, and on SIGTERM stops
+ * everything it started (no JVM, no PostgreSQL left) and removes the config file. Its own data
+ * directory, config file and ports, so it touches neither ~/.pipemoe nor ~/.config/pipemoe. (Ctrl-C, SIGINT to the terminal's process group, takes the same
  * path; a test JVM started in the background cannot send it the way a terminal does.)
  */
 class LauncherIT {
@@ -40,6 +40,8 @@ class LauncherIT {
     env.put("PIPEMOE_PORT", Integer.toString(port));
     env.put("PIPEMOE_WORKER_PORT", Integer.toString(E2eSystem.freePort()));
     env.put("PIPEMOE_USER", "newcomer");
+    Path config = data.resolve("config/pipemoe/config");
+    env.put("PIPEMOE_CONFIG", config.toString());
     env.put("JAVA_HOME", System.getProperty("java.home"));
     env.remove("PIPEMOE_ADMIN_TOKEN");
     Process launcher = pb.start();
@@ -53,18 +55,26 @@ class LauncherIT {
       postgres = Long.parseLong(Files.readAllLines(data.resolve("pg/postmaster.pid")).getFirst().strip());
       assertThat(Files.readString(data.resolve("admin-token")).strip()).hasSizeGreaterThanOrEqualTo(32);
 
-      // the walk-through: source standalone.env, submit the first example, wait for its end
+      // the walk-through's first command, with the settings the launcher wrote
       Map<String, String> session = sourced(data.resolve("standalone.env"));
       assertThat(session.get("PIPEMOE_URL")).isEqualTo("http://localhost:" + port);
+      assertThat(Files.readString(config)).contains("url=http://localhost:" + port + "\n").containsPattern("\ntoken=pmt_");
+      Path cliOut = out.resolveSibling("pipemoe-submit.out");
+      ProcessBuilder submit = new ProcessBuilder(E2eSystem.ROOT.resolve("pipemoe").toString(), "submit", "-f",
+          "examples/e8-ep4/multi-data-2.json", "--watch")
+          .directory(E2eSystem.ROOT.toFile()).redirectErrorStream(true).redirectOutput(cliOut.toFile());
+      submit.environment().put("PIPEMOE_CONFIG", config.toString());
+      submit.environment().put("JAVA_HOME", System.getProperty("java.home"));
+      submit.environment().remove("PIPEMOE_URL");
+      submit.environment().remove("PIPEMOE_TOKEN");
+      Process cli = submit.start();
+      assertThat(cli.waitFor(START.toSeconds(), TimeUnit.SECONDS)).as("./pipemoe submit --watch ends: %s", read(cliOut))
+          .isTrue();
+      assertThat(cli.exitValue()).as(read(cliOut)).isZero();
+      assertThat(read(cliOut)).contains("submitted e8-ep4-multi-data-2").contains("step 20/20")
+          .containsPattern("SUCCEEDED, 20 of 20 steps \\(attempt 1, 8 ranks\\)");
       String token = session.get("AUTH").replaceFirst("^Authorization: Bearer ", "");
-      Http.Response submitted = Http.post(session.get("PIPEMOE_URL") + "/api/v1/jobs", token,
-          Files.readString(E2eSystem.ROOT.resolve("examples/e8-ep4/multi-data-2.json")));
-      assertThat(submitted.status()).as(submitted.toString()).isEqualTo(201);
-      String id = submitted.json().path("id").asString();
-      String state = Await.until("the example job to end", START,
-          () -> Http.get(session.get("PIPEMOE_URL") + "/api/v1/jobs/" + id, token).json().path("state").asString(),
-          s -> Set.of("SUCCEEDED", "FAILED", "CANCELLED").contains(s));
-      assertThat(state).isEqualTo("SUCCEEDED");
+      String id = read(cliOut).lines().filter(l -> l.startsWith("submitted ")).findFirst().orElseThrow().split(" ")[2];
       assertThat(Http.get(session.get("PIPEMOE_URL") + "/api/v1/jobs/" + id + "/summary", token).json()
           .path("tflopsPerDevice").asDouble()).isPositive();
 
@@ -80,6 +90,7 @@ class LauncherIT {
       }
       assertThat(running(postgres)).as("the embedded PostgreSQL (pid %d) after the stop", postgres).isFalse();
       assertThat(data.resolve("pg/postmaster.pid")).doesNotExist();
+      assertThat(config).as("the config file, whose tokens were revoked").doesNotExist();
     } catch (AssertionError | RuntimeException e) {
       System.err.println("---- ./pipemoe output:\n" + read(out) + "\n---- service log:\n" + tail(data.resolve("logs/service.log"))
           + "\n---- worker log:\n" + tail(data.resolve("logs/worker.log")));
