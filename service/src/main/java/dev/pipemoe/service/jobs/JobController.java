@@ -75,6 +75,7 @@ class JobController {
   @ApiResponse(responseCode = "200", description = "dry run: validated, nothing stored")
   @ProblemResponses({400, 413, 415, 422})
   ResponseEntity<JobView> submit(
+      @Parameter(hidden = true) // the request body's media types say it
       @RequestHeader(name = HttpHeaders.CONTENT_TYPE, required = false) String contentType,
       @Parameter(description = "makes a retried submit safe: same key and body return the first job,"
           + " the same key with another body is 422; per owner, up to 255 visible ASCII characters")

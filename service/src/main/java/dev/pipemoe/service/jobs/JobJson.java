@@ -1,6 +1,7 @@
 package dev.pipemoe.service.jobs;
 
 import dev.pipemoe.engine.config.EngineConfig;
+import dev.pipemoe.engine.config.JobSpec;
 import dev.pipemoe.engine.config.ScheduleKind;
 import dev.pipemoe.engine.config.Violation;
 import dev.pipemoe.service.system.EngineJsonNames;
@@ -52,6 +53,26 @@ class JobJson {
   ArrayNode violations(List<Violation> violations) {
     return mapper.valueToTree(violations.stream()
         .map(v -> new Problems.FieldError(v.pointer(), v.flag(), v.rule(), v.message())).toList());
+  }
+
+  /**
+   * The spec as given, in the given key order, each value as it was read: nulls ("not given") are
+   * left out and numbers have their field's type ({@code 8.0} becomes {@code 8}), so the stored
+   * spec is a valid {@code JobSpec} in /v3/api-docs.
+   */
+  ObjectNode specAsGiven(JsonNode sections, JobSpec spec) {
+    return inGivenOrder(sections, (ObjectNode) tree(spec));
+  }
+
+  private static ObjectNode inGivenOrder(JsonNode given, ObjectNode read) {
+    ObjectNode ordered = NODES.objectNode();
+    for (String name : given.propertyNames()) {
+      JsonNode value = read.get(name);
+      if (value != null) {
+        ordered.set(name, value.isObject() ? inGivenOrder(given.get(name), (ObjectNode) value) : value);
+      }
+    }
+    return ordered;
   }
 
   /** Any record tree (a JobSpec, an EngineConfig) as JSON; null components are left out. */

@@ -37,8 +37,9 @@ class StreamController {
   @GetMapping(path = "/api/v1/jobs/{id}/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
   @ProblemResponses({400, 404})
   @ApiResponse(responseCode = "200", description = "the events until the job finished", content = @Content(
-      mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string", description = "server-sent"
-      + " events: event:state with a JobEvent as data, event:step with a StepRow, event:end with {\"state\": ...}")))
+      mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string", format = "binary",
+      description = "server-sent events (a byte stream to clients: OpenAPI 3.0 has no event schema): event:state"
+      + " with a JobEvent as data, event:step with a StepRow, event:end with {\"state\": ...}")))
   @Operation(operationId = "streamJob", summary = "Follow a job live (server-sent events)", description = "event: state (each state change, as"
       + " in /events), event: step (each complete step aggregated over ranks, in order), a keep-alive comment every"
       + " 15 s, and event: end when the job finished; then the response completes. Every event has an id; send the"

@@ -10,6 +10,7 @@ import dev.pipemoe.service.system.ProblemResponses;
 import dev.pipemoe.service.system.Problems;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Duration;
@@ -66,7 +67,7 @@ class WorkerController {
   @Operation(operationId = "leaseJob", summary = "Lease a job (long poll)", description = "Waits up to wait (ISO-8601, capped by the poll"
       + " timeout) for a queued job of the worker's device type that fits its free devices.")
   @ApiResponse(responseCode = "200", description = "an assignment: the job's spec, attempt, ranks, lease expiry")
-  @ApiResponse(responseCode = "204", description = "nothing fitted within the wait")
+  @ApiResponse(responseCode = "204", description = "nothing fitted within the wait", content = @Content)
   ResponseEntity<Assignment> lease(@PathVariable String workerId,
       @Parameter(description = "how long to wait for work, ISO-8601 (PT20S); default and cap: the poll timeout")
       @RequestParam(required = false) String wait,
@@ -81,7 +82,7 @@ class WorkerController {
   @Operation(operationId = "leaveFleet", summary = "Leave (the worker stops)", description = "The worker's waiting lease calls answer 204 and"
       + " it is leased nothing more until it registers again. Its running attempts are unaffected: it still"
       + " reports them.")
-  @ApiResponse(responseCode = "204", description = "left")
+  @ApiResponse(responseCode = "204", description = "left", content = @Content)
   ResponseEntity<Void> leave(@PathVariable String workerId,
       @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
     leases.leave(caller, Ids.fromPath(workerId, "worker"));
