@@ -15,8 +15,9 @@ import java.util.UUID;
 
 /**
  * A job as the API shows it. The spec, effective config, warnings, notes and summary are stored
- * as JSON text and passed through as they are; their schemas are the types that wrote them. A dry run has the same shape without what only storing
- * gives (id, owner, state, times, attempts) and with {@code dryRun: true}.
+ * as JSON text and passed through as they are; their schemas are the types that wrote them. A dry
+ * run has the same shape without what only storing gives (id, owner, state, times, attempts) and
+ * with {@code dryRun: true}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record JobView(
