@@ -14,6 +14,7 @@ COPY engine/pom.xml engine/
 COPY native-bridge/pom.xml native-bridge/
 COPY worker/pom.xml worker/
 COPY service/pom.xml service/
+COPY client/pom.xml client/
 COPY src-test/pom.xml src-test/
 RUN ./mvnw -B -q -pl service,worker -am dependency:go-offline -DexcludeReactor=true || true
 COPY . .

@@ -15,7 +15,10 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Real HTTP against the started service, with the JDK's client: what a user's client sends, nothing mocked. */
+/**
+ * Real HTTP against the started service, with the JDK's client: what a user's client sends, nothing
+ * mocked. Every response is checked against the service's OpenAPI document ({@link Contract}).
+ */
 public final class Http {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -80,8 +83,10 @@ public final class Http {
           .timeout(Duration.ofSeconds(30)).method(method, body);
       headers.forEach(request::header);
       try {
-        HttpResponse<String> response = CLIENT.send(request.build(), BodyHandlers.ofString());
-        return new Response(response.statusCode(), response.headers(), response.body());
+        HttpResponse<String> sent = CLIENT.send(request.build(), BodyHandlers.ofString());
+        Response response = new Response(sent.statusCode(), sent.headers(), sent.body());
+        Contract.check(base, method, path, response);
+        return response;
       } catch (IOException e) {
         throw new UncheckedIOException(method + " " + path, e);
       } catch (InterruptedException e) {

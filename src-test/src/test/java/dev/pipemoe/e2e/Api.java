@@ -54,6 +54,10 @@ final class Api {
     }
   }
 
+  String adminToken() {
+    return adminToken;
+  }
+
   void useUserToken(String token) {
     this.userToken = token;
   }

@@ -2,6 +2,7 @@ package dev.pipemoe.service.jobs;
 
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Ids;
+import dev.pipemoe.service.system.ProblemResponses;
 import dev.pipemoe.service.system.Problems;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -59,7 +60,7 @@ class JobController {
   }
 
   @PostMapping
-  @Operation(summary = "Submit a job", description = "The body is the job: a name plus either the spec's fields"
+  @Operation(operationId = "submitJob", summary = "Submit a job", description = "The body is the job: a name plus either the spec's fields"
       + " (JSON, or YAML with Content-Type application/yaml) or a MindSpeed-style argument string in args."
       + " 201 with the stored job; 200 with the same body and nothing stored when dryRun=true; 400 malformed,"
       + " 413 too large, 415 not JSON/YAML, 422 invalid (every violated rule in errors, with its JSON pointer).")
@@ -72,7 +73,9 @@ class JobController {
           examples = @ExampleObject(name = "yaml", summary = "spec fields as YAML", value = OpenApiExamples.YAML))})
   @ApiResponse(responseCode = "201", description = "stored, QUEUED")
   @ApiResponse(responseCode = "200", description = "dry run: validated, nothing stored")
+  @ProblemResponses({400, 413, 415, 422})
   ResponseEntity<JobView> submit(
+      @Parameter(hidden = true) // the request body's media types say it
       @RequestHeader(name = HttpHeaders.CONTENT_TYPE, required = false) String contentType,
       @Parameter(description = "makes a retried submit safe: same key and body return the first job,"
           + " the same key with another body is 422; per owner, up to 255 visible ASCII characters")
@@ -112,13 +115,15 @@ class JobController {
   }
 
   @GetMapping("/{id}")
-  @Operation(summary = "Get a job: spec as given, effective config, warnings, state; for a queued job, why it waits")
+  @ProblemResponses(404)
+  @Operation(operationId = "getJob", summary = "Get a job: spec as given, effective config, warnings, state; for a queued job, why it waits")
   JobView get(@PathVariable String id, @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
     return view(jobs.get(jobId(id), caller));
   }
 
   @GetMapping
-  @Operation(summary = "List jobs, newest first", description = "Keyset paging: pass nextPageToken as pageToken"
+  @ProblemResponses(400)
+  @Operation(operationId = "listJobs", summary = "List jobs, newest first", description = "Keyset paging: pass nextPageToken as pageToken"
       + " with the same filters. Users list only their own jobs; admins all, or one owner's with owner=.")
   JobView.Page list(
       @Parameter(description = "only these states; repeat or comma-separate") @RequestParam(name = "state", required = false) List<String> states,
@@ -138,14 +143,16 @@ class JobController {
   }
 
   @PostMapping("/{id}/cancel")
-  @Operation(summary = "Cancel a job", description = "QUEUED becomes CANCELLED, RUNNING becomes CANCELLING (the"
+  @ProblemResponses({404, 409})
+  @Operation(operationId = "cancelJob", summary = "Cancel a job", description = "QUEUED becomes CANCELLED, RUNNING becomes CANCELLING (the"
       + " worker confirms); CANCELLING and finished jobs are returned unchanged. Idempotent; always 200.")
   JobView cancel(@PathVariable String id, @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
     return view(jobs.cancel(jobId(id), caller));
   }
 
   @GetMapping("/{id}/events")
-  @Operation(summary = "Every state change of a job, oldest first, with time, reason code and message")
+  @ProblemResponses(404)
+  @Operation(operationId = "listJobEvents", summary = "Every state change of a job, oldest first, with time, reason code and message")
   JobView.Events events(@PathVariable String id, @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
     UUID jobId = jobId(id);
     return new JobView.Events(jobId, jobs.events(jobId, caller).stream().map(JobView.Event::of).toList());

@@ -1,13 +1,14 @@
 package dev.pipemoe.service.jobs;
 
 import dev.pipemoe.engine.config.EngineConfig;
-import dev.pipemoe.engine.config.Named;
+import dev.pipemoe.engine.config.JobSpec;
+import dev.pipemoe.engine.config.ScheduleKind;
 import dev.pipemoe.engine.config.Violation;
-import dev.pipemoe.engine.device.DType;
+import dev.pipemoe.service.system.EngineJsonNames;
+import dev.pipemoe.service.system.Problems;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
 import java.util.List;
-import java.util.Locale;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -34,28 +35,44 @@ class JobJson {
    */
   ObjectNode effective(EngineConfig config) {
     ObjectNode node = (ObjectNode) tree(config);
-    node.put("schedule", config.schedule().jsonName());
-    node.put("worldSize", config.worldSize());
-    node.put("localExperts", config.localExperts());
-    node.put("tokensPerRank", config.tokensPerRank());
-    node.put("capacity", config.capacity());
-    node.put("chunksForward", config.chunksForward());
-    node.put("chunksBackward", config.chunksBackward());
+    node.setAll((ObjectNode) tree(Derived.of(config)));
     return node;
   }
 
-  ArrayNode violations(List<Violation> violations) {
-    ArrayNode array = NODES.arrayNode();
-    for (Violation v : violations) {
-      ObjectNode node = array.addObject();
-      node.put("pointer", v.pointer());
-      if (v.flag() != null) {
-        node.put("flag", v.flag());
-      }
-      node.put("rule", v.rule());
-      node.put("message", v.message());
+  /** What the effective config shows next to the engine's sections (/v3/api-docs: EffectiveConfig). */
+  record Derived(ScheduleKind schedule, int worldSize, int localExperts, int tokensPerRank, int capacity,
+      int chunksForward, int chunksBackward) {
+
+    static Derived of(EngineConfig c) {
+      return new Derived(c.schedule(), c.worldSize(), c.localExperts(), c.tokensPerRank(), c.capacity(),
+          c.chunksForward(), c.chunksBackward());
     }
-    return array;
+  }
+
+  /** Violations as the API shows them, in a job's warnings and a 422's errors: {pointer, flag, rule, message}. */
+  ArrayNode violations(List<Violation> violations) {
+    return mapper.valueToTree(violations.stream()
+        .map(v -> new Problems.FieldError(v.pointer(), v.flag(), v.rule(), v.message())).toList());
+  }
+
+  /**
+   * The spec as given, in the given key order, each value as it was read: nulls ("not given") are
+   * left out and numbers have their field's type ({@code 8.0} becomes {@code 8}), so the stored
+   * spec is a valid {@code JobSpec} in /v3/api-docs.
+   */
+  ObjectNode specAsGiven(JsonNode sections, JobSpec spec) {
+    return inGivenOrder(sections, (ObjectNode) tree(spec));
+  }
+
+  private static ObjectNode inGivenOrder(JsonNode given, ObjectNode read) {
+    ObjectNode ordered = NODES.objectNode();
+    for (String name : given.propertyNames()) {
+      JsonNode value = read.get(name);
+      if (value != null) {
+        ordered.set(name, value.isObject() ? inGivenOrder(given.get(name), (ObjectNode) value) : value);
+      }
+    }
+    return ordered;
   }
 
   /** Any record tree (a JobSpec, an EngineConfig) as JSON; null components are left out. */
@@ -63,13 +80,7 @@ class JobJson {
     return switch (value) {
       case null -> NODES.nullNode();
       case Record r -> record(r);
-      case Named n -> NODES.stringNode(n.jsonName());
-      case DType d -> NODES.stringNode(switch (d) {
-        case F32 -> "fp32"; // the spec's names for the dtypes it accepts
-        case BF16 -> "bf16";
-        case I32 -> "i32";
-      });
-      case Enum<?> e -> NODES.stringNode(e.name().toLowerCase(Locale.ROOT));
+      case Enum<?> e -> NODES.stringNode(EngineJsonNames.of(e));
       default -> mapper.valueToTree(value);
     };
   }

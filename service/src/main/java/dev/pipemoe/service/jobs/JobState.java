@@ -1,5 +1,6 @@
 package dev.pipemoe.service.jobs;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -19,6 +20,7 @@ import java.util.Set;
  * QUEUED ──▶ FAILED (e.g. no worker can ever run it)
  * </pre>
  */
+@Schema(enumAsRef = true) // one JobState type in generated clients, not one per field
 public enum JobState {
   QUEUED,
   RUNNING,

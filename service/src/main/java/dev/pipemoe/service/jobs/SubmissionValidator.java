@@ -45,7 +45,7 @@ class SubmissionValidator {
     EngineConfig config = validation.effective();
     String spec = submission.form() == SpecForm.ARGS
         ? json.write(json.tree(MindSpeedArgs.read(submission.args()).spec()))
-        : json.write(submission.sections());
+        : json.write(json.specAsGiven(submission.sections(), submission.spec()));
     return new Prepared(submission.form(), submission.name(), spec, submission.args(),
         json.write(json.effective(config)), json.write(json.violations(validation.warnings())),
         json.write(json.tree(validation.notes())), config.schedule().jsonName(),

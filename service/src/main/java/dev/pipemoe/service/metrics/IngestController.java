@@ -3,6 +3,7 @@ package dev.pipemoe.service.metrics;
 import dev.pipemoe.engine.protocol.MetricBatch;
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Ids;
+import dev.pipemoe.service.system.ProblemResponses;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -24,7 +25,8 @@ class IngestController {
   }
 
   @PostMapping("/api/v1/workers/{workerId}/metrics")
-  @Operation(summary = "Send a metric batch", description = "Per-step, per-rank records of one attempt. Idempotent on"
+  @ProblemResponses({400, 404, 409})
+  @Operation(operationId = "sendMetricBatch", summary = "Send a metric batch", description = "Per-step, per-rank records of one attempt. Idempotent on"
       + " (job, attempt, step, rank): replays are counted as duplicates and change nothing. acknowledged: true"
       + " once every record of the batch is durable. 409 attempt-not-held: the attempt is lost or not this worker's.")
   MetricBatch.Response ingest(@PathVariable String workerId, @RequestBody MetricBatch.Request batch,

@@ -4,6 +4,7 @@ import dev.pipemoe.service.jobs.Job;
 import dev.pipemoe.service.jobs.JobService;
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Ids;
+import dev.pipemoe.service.system.ProblemResponses;
 import dev.pipemoe.service.system.Problems;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -32,7 +33,8 @@ class MetricsController {
   }
 
   @GetMapping("/metrics")
-  @Operation(summary = "A job's per-step metrics", description = "Per step aggregated over ranks (view=step: max step"
+  @ProblemResponses({400, 404})
+  @Operation(operationId = "getJobMetrics", summary = "A job's per-step metrics", description = "Per step aggregated over ranks (view=step: max step"
       + " time, mean busy times and FLOP/s, summed tokens/s and dropped tokens) or per rank (view=rank). Paged by"
       + " step: pass nextFromStep as fromStep. Downsampled with every=N (every N-th step) or points=K (at most K).")
   MetricsReader.Page metrics(@PathVariable String id,
@@ -65,7 +67,8 @@ class MetricsController {
   }
 
   @GetMapping("/summary")
-  @Operation(summary = "A job's progress and performance", description = "Over the attempt's complete steps after"
+  @ProblemResponses({400, 404})
+  @Operation(operationId = "getJobSummary", summary = "A job's progress and performance", description = "Over the attempt's complete steps after"
       + " warm-up: mean FLOP/s per device, step-time mean and p50/p90/p99, exposed-communication share; progress,"
       + " ETA, and the worker's own summary once it finished. Formulas: docs/service.md.")
   MetricsReader.Summary summary(@PathVariable String id,

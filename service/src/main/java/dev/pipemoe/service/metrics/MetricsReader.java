@@ -2,6 +2,7 @@ package dev.pipemoe.service.metrics;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import dev.pipemoe.engine.protocol.AttemptStatus;
 import dev.pipemoe.service.jobs.Job;
 import dev.pipemoe.service.jobs.JobState;
 import dev.pipemoe.service.metrics.StepMetricsRepository.RankRow;
@@ -74,7 +75,9 @@ class MetricsReader {
   record Summary(UUID jobId, JobState state, Integer attempt, Integer ranks, int steps, int warmupSteps,
       int stepsDone, double progress, int measuredSteps, Double tflopsPerDevice, Double hardwareTflopsPerDevice,
       Double tokensPerSecond, StepTime stepSeconds, Double exposedCommShare, Double lastLoss, long droppedTokens,
-      Double etaSeconds, Instant estimatedFinishAt, @JsonRawValue String reported) {}
+      Double etaSeconds, Instant estimatedFinishAt,
+      @Schema(implementation = AttemptStatus.Summary.class, description = "the worker's own summary, once it reported"
+          + " one") @JsonRawValue String reported) {}
 
   /** Step time over measured steps: the mean and nearest-rank percentiles of the per-step maximum. */
   record StepTime(Double mean, Double p50, Double p90, Double p99) {}

@@ -3,8 +3,12 @@ package dev.pipemoe.service.metrics;
 import dev.pipemoe.service.jobs.JobService;
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Ids;
+import dev.pipemoe.service.system.ProblemResponses;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.UUID;
 import org.springframework.http.CacheControl;
@@ -31,7 +35,12 @@ class StreamController {
   }
 
   @GetMapping(path = "/api/v1/jobs/{id}/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-  @Operation(summary = "Follow a job live (server-sent events)", description = "event: state (each state change, as"
+  @ProblemResponses({400, 404})
+  @ApiResponse(responseCode = "200", description = "the events until the job finished", content = @Content(
+      mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string", format = "binary",
+      description = "server-sent events (a byte stream to clients: OpenAPI 3.0 has no event schema): event:state"
+      + " with a JobEvent as data, event:step with a StepRow, event:end with {\"state\": ...}")))
+  @Operation(operationId = "streamJob", summary = "Follow a job live (server-sent events)", description = "event: state (each state change, as"
       + " in /events), event: step (each complete step aggregated over ranks, in order), a keep-alive comment every"
       + " 15 s, and event: end when the job finished; then the response completes. Every event has an id; send the"
       + " last one as Last-Event-ID to resume.")

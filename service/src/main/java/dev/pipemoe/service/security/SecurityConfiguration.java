@@ -39,6 +39,9 @@ class SecurityConfiguration {
             // ASYNC dispatch (the end of a live stream) belongs to a request authorized already
             .dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.ASYNC).permitAll()
             .requestMatchers(EndpointRequest.to(HealthEndpoint.class)).permitAll()
+            // the API's description, not its data (docs/service.md §12); Swagger UI takes a token itself
+            .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/v3/api-docs.yaml", "/swagger-ui.html",
+                "/swagger-ui/**").permitAll()
             .requestMatchers(EndpointRequest.to("prometheus")).hasAnyRole(Role.ADMIN.name(), Role.METRICS.name())
             .requestMatchers(EndpointRequest.toAnyEndpoint()).hasRole(Role.ADMIN.name())
             .requestMatchers("/api/v1/jobs", "/api/v1/jobs/**").hasAnyRole(Role.USER.name(), Role.ADMIN.name())

@@ -1,5 +1,9 @@
 package dev.pipemoe.service.security;
 
+import dev.pipemoe.service.system.ProblemResponses;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -20,6 +24,7 @@ import org.springframework.web.bind.annotation.RestController;
 /** Token administration, admins only (see {@link SecurityConfiguration}). Secrets appear once, in the 201. */
 @RestController
 @RequestMapping("/api/v1/admin/tokens")
+@Tag(name = "tokens", description = "API tokens: create, list, revoke (ADMIN only)")
 class TokenController {
 
   private final TokenService tokens;
@@ -50,6 +55,10 @@ class TokenController {
   record TokenList(List<TokenView> tokens) {}
 
   @PostMapping
+  @Operation(operationId = "createToken", summary = "Create a token", description = "The secret is in this answer"
+      + " only; the service keeps a hash.")
+  @ApiResponse(responseCode = "201", description = "created, with its secret")
+  @ProblemResponses(400)
   ResponseEntity<CreatedToken> create(@Valid @RequestBody CreateToken body, @AuthenticationPrincipal Caller caller) {
     TokenService.Issued issued = tokens.create(body.owner(), body.role(), body.description(), caller);
     ApiToken t = issued.token();
@@ -59,17 +68,22 @@ class TokenController {
   }
 
   @GetMapping
+  @Operation(operationId = "listTokens", summary = "List tokens, without secrets")
   TokenList list() {
     return new TokenList(tokens.list().stream().map(TokenView::of).toList());
   }
 
   @GetMapping("/{id}")
+  @Operation(operationId = "getToken", summary = "Get a token, without its secret")
+  @ProblemResponses(404)
   TokenView get(@PathVariable UUID id) {
     return TokenView.of(tokens.get(id));
   }
 
   /** Idempotent; the token stops working on its next request. */
   @PostMapping("/{id}/revoke")
+  @Operation(operationId = "revokeToken", summary = "Revoke a token (idempotent)")
+  @ProblemResponses(404)
   TokenView revoke(@PathVariable UUID id, @AuthenticationPrincipal Caller caller) {
     return TokenView.of(tokens.revoke(id, caller));
   }

@@ -1,5 +1,6 @@
 package dev.pipemoe.service.system;
 
+import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.boot.webmvc.error.ErrorController;
@@ -16,6 +17,7 @@ import org.springframework.web.bind.annotation.RestController;
  * problem details like every other error.
  */
 @RestController
+@Hidden // not an API: where the servlet container forwards errors
 class ProblemErrorController implements ErrorController {
 
   @RequestMapping("${server.error.path:/error}")

@@ -1,5 +1,7 @@
 package dev.pipemoe.service.system;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.net.URI;
 import java.util.List;
 import org.springframework.http.HttpStatus;
@@ -33,8 +35,22 @@ public final class Problems {
 
   private Problems() {}
 
-  /** One problem with a body: where ({@code pointer}, RFC 6901), which rule, what is wrong. */
-  public record FieldError(String pointer, String rule, String message) {}
+  /**
+   * One problem with a body: where ({@code pointer}, RFC 6901), which rule, what is wrong; for the
+   * engine's rules also the MindSpeed-style {@code flag} of the field, where it has one. A job's
+   * warnings have the same shape.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record FieldError(
+      @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "/pipeExperts/multiData") String pointer,
+      @Schema(example = "--pipe-experts-multi-data") String flag,
+      @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "V7") String rule,
+      @Schema(requiredMode = Schema.RequiredMode.REQUIRED) String message) {
+
+    public FieldError(String pointer, String rule, String message) {
+      this(pointer, null, rule, message);
+    }
+  }
 
   public static ErrorResponseException problem(HttpStatus status, URI type, String title, String detail) {
     ProblemDetail body = ProblemDetail.forStatusAndDetail(status, detail);

@@ -6,9 +6,11 @@ import dev.pipemoe.engine.protocol.Heartbeat;
 import dev.pipemoe.engine.protocol.Register;
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Ids;
+import dev.pipemoe.service.system.ProblemResponses;
 import dev.pipemoe.service.system.Problems;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Duration;
@@ -28,7 +30,8 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 @RequestMapping("/api/v1/workers")
-@Tag(name = "worker protocol", description = "register, heartbeat, lease, report: for worker tokens only")
+@Tag(name = "worker protocol", description = "register, heartbeat, lease, report: what worker processes call,"
+    + " with WORKER tokens only (docs/worker-protocol.md)")
 class WorkerController {
 
   private final WorkerRegistry registry;
@@ -42,7 +45,8 @@ class WorkerController {
   }
 
   @PostMapping
-  @Operation(summary = "Register a worker", description = "Upsert by name. A new bootId loses the attempts the"
+  @ProblemResponses({400, 409})
+  @Operation(operationId = "registerWorker", summary = "Register a worker", description = "Upsert by name. A new bootId loses the attempts the"
       + " previous process held (they are retried at once). Answers the worker id and the intervals to use.")
   Register.Response register(@RequestBody Register.Request request,
       @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
@@ -50,7 +54,8 @@ class WorkerController {
   }
 
   @PostMapping("/{workerId}/heartbeat")
-  @Operation(summary = "Heartbeat", description = "Renews the leases of the listed attempts; answers which to cancel"
+  @ProblemResponses({400, 404})
+  @Operation(operationId = "sendHeartbeat", summary = "Heartbeat", description = "Renews the leases of the listed attempts; answers which to cancel"
       + " and which are lost (stop them, report nothing). 404: unknown worker, register again.")
   Heartbeat.Response heartbeat(@PathVariable String workerId, @RequestBody Heartbeat.Request request,
       @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
@@ -58,10 +63,11 @@ class WorkerController {
   }
 
   @PostMapping("/{workerId}/lease")
-  @Operation(summary = "Lease a job (long poll)", description = "Waits up to wait (ISO-8601, capped by the poll"
+  @ProblemResponses({400, 404})
+  @Operation(operationId = "leaseJob", summary = "Lease a job (long poll)", description = "Waits up to wait (ISO-8601, capped by the poll"
       + " timeout) for a queued job of the worker's device type that fits its free devices.")
   @ApiResponse(responseCode = "200", description = "an assignment: the job's spec, attempt, ranks, lease expiry")
-  @ApiResponse(responseCode = "204", description = "nothing fitted within the wait")
+  @ApiResponse(responseCode = "204", description = "nothing fitted within the wait", content = @Content)
   ResponseEntity<Assignment> lease(@PathVariable String workerId,
       @Parameter(description = "how long to wait for work, ISO-8601 (PT20S); default and cap: the poll timeout")
       @RequestParam(required = false) String wait,
@@ -72,10 +78,11 @@ class WorkerController {
   }
 
   @PostMapping("/{workerId}/leave")
-  @Operation(summary = "Leave (the worker stops)", description = "The worker's waiting lease calls answer 204 and"
+  @ProblemResponses(404)
+  @Operation(operationId = "leaveFleet", summary = "Leave (the worker stops)", description = "The worker's waiting lease calls answer 204 and"
       + " it is leased nothing more until it registers again. Its running attempts are unaffected: it still"
       + " reports them.")
-  @ApiResponse(responseCode = "204", description = "left")
+  @ApiResponse(responseCode = "204", description = "left", content = @Content)
   ResponseEntity<Void> leave(@PathVariable String workerId,
       @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
     leases.leave(caller, Ids.fromPath(workerId, "worker"));
@@ -83,7 +90,8 @@ class WorkerController {
   }
 
   @PostMapping("/{workerId}/attempts/{jobId}/{attempt}/status")
-  @Operation(summary = "Report an attempt's state", description = "STARTED, SUCCEEDED (with summary), FAILED (with"
+  @ProblemResponses({400, 404, 409})
+  @Operation(operationId = "reportAttemptStatus", summary = "Report an attempt's state", description = "STARTED, SUCCEEDED (with summary), FAILED (with"
       + " reason) or CANCELLED. 409 attempt-not-held: the attempt is no longer this worker's; stop it.")
   AttemptReports.Answer status(@PathVariable String workerId, @PathVariable String jobId, @PathVariable int attempt,
       @RequestBody AttemptStatus status, @Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {

@@ -20,7 +20,7 @@ class WorkerListController {
   }
 
   @GetMapping("/api/v1/workers")
-  @Operation(summary = "List workers", description = "By name: device type and count, free devices, ONLINE or"
+  @Operation(operationId = "listWorkers", summary = "List workers", description = "By name: device type and count, free devices, ONLINE or"
       + " OFFLINE (by heartbeat age), last heartbeat, live attempts (those of jobs the caller may see).")
   WorkerList.Workers list(@Parameter(hidden = true) @AuthenticationPrincipal Caller caller) {
     return workers.list(caller);

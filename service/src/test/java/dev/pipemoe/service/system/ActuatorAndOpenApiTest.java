@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pipemoe.service.ApiTest;
 import dev.pipemoe.service.Http;
 import dev.pipemoe.service.security.Role;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -42,6 +44,38 @@ class ActuatorAndOpenApiTest extends ApiTest {
     assertThat(api.at("/components/securitySchemes/bearer/scheme").stringValue()).isEqualTo("bearer");
     assertThat(api.at("/paths").propertyNames()).contains("/api/v1/jobs/{id}/cancel", "/api/v1/jobs/{id}/events",
         "/api/v1/admin/tokens", "/api/v1/admin/tokens/{id}/revoke");
+  }
+
+  @Test
+  void theOpenApiDocumentIsAnonymousAndNamesEveryOperation() {
+    Http.Response docs = http.get("/v3/api-docs").send();
+    assertThat(docs.status()).isEqualTo(200);
+    JsonNode api = docs.json();
+    assertThat(api.get("openapi").stringValue()).isEqualTo("3.0.1");
+    assertThat(api.at("/paths").propertyNames()).doesNotContain("/error");
+    List<String> ids = new ArrayList<>();
+    api.get("paths").forEach(path -> path.forEach(operation -> ids.add(operation.get("operationId").stringValue())));
+    assertThat(ids).doesNotHaveDuplicates().noneMatch(id -> id.matches(".*_\\d+"))
+        .contains("submitJob", "listJobs", "getJob", "cancelJob", "listJobEvents", "getJobMetrics", "getJobSummary",
+            "streamJob", "listWorkers", "registerWorker", "sendHeartbeat", "leaseJob", "reportAttemptStatus",
+            "sendMetricBatch", "createToken", "listTokens", "getToken", "revokeToken");
+    api.get("paths").forEach(path -> path.forEach(operation -> assertThat(operation.at("/responses/401/content")
+        .propertyNames()).as("%s", operation.get("operationId")).containsExactly("application/problem+json")));
+  }
+
+  @Test
+  void aJobsStoredJsonIsDocumentedByTheTypesThatWroteIt() {
+    JsonNode schemas = http.get("/v3/api-docs").send().json().at("/components/schemas");
+    JsonNode job = schemas.at("/JobView/properties");
+    assertThat(job.at("/spec/$ref").stringValue()).endsWith("/JobSpec");
+    assertThat(job.at("/effective/$ref").stringValue()).endsWith("/EffectiveConfig");
+    assertThat(job.at("/warnings/items/$ref").stringValue()).endsWith("/FieldError");
+    assertThat(job.at("/notes/items/type").stringValue()).isEqualTo("string");
+    assertThat(job.at("/summary/$ref").stringValue()).endsWith("/AttemptStatusSummary");
+    assertThat(schemas.at("/EffectiveConfig/properties").propertyNames())
+        .contains("model", "parallel", "pipeExperts", "training", "fabric", "resources", "schedule", "worldSize", "capacity");
+    assertThat(schemas.at("/EngineConfigModel/properties/moeModelType/enum").toString()).contains("deepspeed_moe");
+    assertThat(schemas.at("/Problem/properties/errors/items/$ref").stringValue()).endsWith("/FieldError");
   }
 
   @Test
