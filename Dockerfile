@@ -15,6 +15,7 @@ COPY native-bridge/pom.xml native-bridge/
 COPY worker/pom.xml worker/
 COPY service/pom.xml service/
 COPY client/pom.xml client/
+COPY cli/pom.xml cli/
 COPY src-test/pom.xml src-test/
 RUN ./mvnw -B -q -pl service,worker -am dependency:go-offline -DexcludeReactor=true || true
 COPY . .
