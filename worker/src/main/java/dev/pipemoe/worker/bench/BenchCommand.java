@@ -42,7 +42,7 @@ public final class BenchCommand {
 
   /** Parsed command line. */
   record Options(String jobArgs, Integer steps, boolean grid, boolean verify, Path json,
-      Path traceDir, FabricChoice device) {}
+      Path traceDir, FabricChoice device, boolean speed) {}
 
   public static int run(String[] argv, PrintStream out, PrintStream err) {
     Options o;
@@ -51,7 +51,8 @@ public final class BenchCommand {
     } catch (IllegalArgumentException e) {
       err.println("bench: " + e.getMessage());
       err.println("usage: bench [MindSpeed-style flags] [--device native|sim:PROFILE]"
-          + " [--ranks-per-node N] [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]");
+          + " [--ranks-per-node N] [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]"
+          + " [--speed]");
       return 2;
     }
     MindSpeedArgs.Parsed parsed = MindSpeedArgs.read(o.jobArgs());
@@ -66,6 +67,14 @@ public final class BenchCommand {
     if (!base.ok()) {
       base.errors().forEach(v -> err.println("error: " + describe(v)));
       return 2;
+    }
+    if (o.speed()) {
+      if (!o.device().simulated()) {
+        err.println("bench: --speed measures the simulated device: add --device sim:PROFILE");
+        return 2;
+      }
+      SimSpeed.run(base.effective(), o.device(), out);
+      return 0;
     }
     List<Variants.Variant> variants = o.grid() ? Variants.grid(spec)
         : Variants.single(spec, base.effective());
@@ -190,6 +199,7 @@ public final class BenchCommand {
     Integer steps = null;
     boolean grid = false;
     boolean verify = false;
+    boolean speed = false;
     Path json = null;
     Path trace = null;
     FabricChoice device = FabricChoice.of(FabricChoice.NATIVE);
@@ -201,6 +211,7 @@ public final class BenchCommand {
             value(argv, ++i, "--ranks-per-node"));
         case "--grid" -> grid = true;
         case "--verify" -> verify = true;
+        case "--speed" -> speed = true;
         case "--steps" -> steps = positive("--steps", value(argv, ++i, "--steps"));
         case "--json" -> json = Path.of(value(argv, ++i, "--json"));
         case "--trace" -> trace = Path.of(value(argv, ++i, "--trace"));
@@ -210,7 +221,7 @@ public final class BenchCommand {
     if (ranksPerNode != null) {
       device = device.withRanksPerNode(ranksPerNode);
     }
-    return new Options(String.join(" ", job), steps, grid, verify, json, trace, device);
+    return new Options(String.join(" ", job), steps, grid, verify, json, trace, device, speed);
   }
 
   private static String value(String[] argv, int i, String flag) {
