@@ -2,7 +2,13 @@ package dev.pipemoe.nativebridge;
 
 import static dev.pipemoe.nativebridge.PipemoeLib.PM_ERR_ARG;
 import static dev.pipemoe.nativebridge.PipemoeLib.PM_ERR_HANDLE;
+import static dev.pipemoe.nativebridge.PipemoeLib.CRITICAL;
+import static dev.pipemoe.nativebridge.PipemoeLib.S_JJJ;
+import static dev.pipemoe.nativebridge.PipemoeLib.S_JJJJ;
+import static dev.pipemoe.nativebridge.PipemoeLib.S_JJJJJ;
+import static dev.pipemoe.nativebridge.PipemoeLib.bind;
 import static dev.pipemoe.nativebridge.PipemoeLib.call;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -17,6 +23,7 @@ import dev.pipemoe.engine.device.OpRecord;
 import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
@@ -30,6 +37,50 @@ import java.util.List;
  * allocated on the op path; arrays cross without a copy (critical downcalls with heap access).
  */
 final class NativeDevice implements Device {
+  // ---- the ops' downcalls, next to the methods that make them: adding an op is the C
+  // definition and its method here (docs/native-runtime.md, "How to add an op") ----
+  private static final MethodHandle pm_fill =
+      bind("pm_fill", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT), CRITICAL);
+  private static final MethodHandle pm_random = bind("pm_random",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT), CRITICAL);
+  private static final MethodHandle pm_copy = bind("pm_copy", S_JJJ, CRITICAL);
+  private static final MethodHandle pm_gemm = bind("pm_gemm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT,
+      JAVA_FLOAT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_add = bind("pm_add", S_JJJJ, CRITICAL);
+  private static final MethodHandle pm_axpy =
+      bind("pm_axpy", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_scale =
+      bind("pm_scale", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_gelu = bind("pm_gelu", S_JJJ, CRITICAL);
+  private static final MethodHandle pm_gelu_backward = bind("pm_gelu_backward", S_JJJJ, CRITICAL);
+  private static final MethodHandle pm_swiglu = bind("pm_swiglu", S_JJJJ, CRITICAL);
+  private static final MethodHandle pm_swiglu_backward = bind("pm_swiglu_backward",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_softmax = bind("pm_softmax", S_JJJ, CRITICAL);
+  private static final MethodHandle pm_softmax_backward = bind("pm_softmax_backward", S_JJJJ, CRITICAL);
+  private static final MethodHandle pm_topk = bind("pm_topk",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_topk_backward = bind("pm_topk_backward", S_JJJJ, CRITICAL);
+  private static final MethodHandle pm_gather_rows = bind("pm_gather_rows",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_scatter_add_rows = bind("pm_scatter_add_rows", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_gather_dot = bind("pm_gather_dot", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_moe_route = bind("pm_moe_route", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_moe_gate_weights = bind("pm_moe_gate_weights", S_JJJJ, CRITICAL);
+  private static final MethodHandle pm_moe_gate_weights_backward = bind("pm_moe_gate_weights_backward", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_moe_aux_loss = bind("pm_moe_aux_loss", FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
+      JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_mse_loss = bind("pm_mse_loss", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_adam = bind("pm_adam", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT), CRITICAL);
+
+  private static final MethodHandle pm_all_to_all = bind("pm_all_to_all", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_all_gather = bind("pm_all_gather", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_reduce_scatter = bind("pm_reduce_scatter", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_all_reduce = bind("pm_all_reduce", S_JJJJJ, CRITICAL);
+
   private final NativeFabric fabric;
   private final long handle;
   private final int rank;
@@ -299,145 +350,145 @@ final class NativeDevice implements Device {
 
   @Override
   public void fill(Stream s, Tensor t, float value) {
-    call(() -> (int) PipemoeLib.pm_fill.invokeExact(h(s), h(t), value));
+    call(() -> (int) pm_fill.invokeExact(h(s), h(t), value));
   }
 
   @Override
   public void random(Stream s, Tensor t, long seed, Distribution dist, float a, float b) {
-    call(() -> (int) PipemoeLib.pm_random.invokeExact(h(s), h(t), seed, dist.ordinal(), a, b));
+    call(() -> (int) pm_random.invokeExact(h(s), h(t), seed, dist.ordinal(), a, b));
   }
 
   @Override
   public void copy(Stream s, Tensor src, Tensor dst) {
-    call(() -> (int) PipemoeLib.pm_copy.invokeExact(h(s), h(src), h(dst)));
+    call(() -> (int) pm_copy.invokeExact(h(s), h(src), h(dst)));
   }
 
   @Override
   public void gemm(Stream s, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-    call(() -> (int) PipemoeLib.pm_gemm.invokeExact(h(s), transA ? 1 : 0, transB ? 1 : 0, alpha, h(a), h(b), beta, h(c)));
+    call(() -> (int) pm_gemm.invokeExact(h(s), transA ? 1 : 0, transB ? 1 : 0, alpha, h(a), h(b), beta, h(c)));
   }
 
   @Override
   public void add(Stream s, Tensor x, Tensor y, Tensor out) {
-    call(() -> (int) PipemoeLib.pm_add.invokeExact(h(s), h(x), h(y), h(out)));
+    call(() -> (int) pm_add.invokeExact(h(s), h(x), h(y), h(out)));
   }
 
   @Override
   public void axpy(Stream s, float alpha, Tensor x, Tensor y) {
-    call(() -> (int) PipemoeLib.pm_axpy.invokeExact(h(s), alpha, h(x), h(y)));
+    call(() -> (int) pm_axpy.invokeExact(h(s), alpha, h(x), h(y)));
   }
 
   @Override
   public void scale(Stream s, float alpha, Tensor x) {
-    call(() -> (int) PipemoeLib.pm_scale.invokeExact(h(s), alpha, h(x)));
+    call(() -> (int) pm_scale.invokeExact(h(s), alpha, h(x)));
   }
 
   @Override
   public void gelu(Stream s, Tensor x, Tensor y) {
-    call(() -> (int) PipemoeLib.pm_gelu.invokeExact(h(s), h(x), h(y)));
+    call(() -> (int) pm_gelu.invokeExact(h(s), h(x), h(y)));
   }
 
   @Override
   public void geluBackward(Stream s, Tensor x, Tensor dy, Tensor dx) {
-    call(() -> (int) PipemoeLib.pm_gelu_backward.invokeExact(h(s), h(x), h(dy), h(dx)));
+    call(() -> (int) pm_gelu_backward.invokeExact(h(s), h(x), h(dy), h(dx)));
   }
 
   @Override
   public void swiglu(Stream s, Tensor a, Tensor b, Tensor y) {
-    call(() -> (int) PipemoeLib.pm_swiglu.invokeExact(h(s), h(a), h(b), h(y)));
+    call(() -> (int) pm_swiglu.invokeExact(h(s), h(a), h(b), h(y)));
   }
 
   @Override
   public void swigluBackward(Stream s, Tensor a, Tensor b, Tensor dy, Tensor da, Tensor db) {
-    call(() -> (int) PipemoeLib.pm_swiglu_backward.invokeExact(h(s), h(a), h(b), h(dy), h(da), h(db)));
+    call(() -> (int) pm_swiglu_backward.invokeExact(h(s), h(a), h(b), h(dy), h(da), h(db)));
   }
 
   @Override
   public void softmax(Stream s, Tensor x, Tensor y) {
-    call(() -> (int) PipemoeLib.pm_softmax.invokeExact(h(s), h(x), h(y)));
+    call(() -> (int) pm_softmax.invokeExact(h(s), h(x), h(y)));
   }
 
   @Override
   public void softmaxBackward(Stream s, Tensor y, Tensor dy, Tensor dx) {
-    call(() -> (int) PipemoeLib.pm_softmax_backward.invokeExact(h(s), h(y), h(dy), h(dx)));
+    call(() -> (int) pm_softmax_backward.invokeExact(h(s), h(y), h(dy), h(dx)));
   }
 
   @Override
   public void topk(Stream s, Tensor x, int k, Tensor values, Tensor indices) {
-    call(() -> (int) PipemoeLib.pm_topk.invokeExact(h(s), h(x), k, h(values), h(indices)));
+    call(() -> (int) pm_topk.invokeExact(h(s), h(x), k, h(values), h(indices)));
   }
 
   @Override
   public void topkBackward(Stream s, Tensor dValues, Tensor indices, Tensor dx) {
-    call(() -> (int) PipemoeLib.pm_topk_backward.invokeExact(h(s), h(dValues), h(indices), h(dx)));
+    call(() -> (int) pm_topk_backward.invokeExact(h(s), h(dValues), h(indices), h(dx)));
   }
 
   @Override
   public void gatherRows(Stream s, Tensor src, Tensor index, Tensor weights, float beta, Tensor dst) {
-    call(() -> (int) PipemoeLib.pm_gather_rows.invokeExact(h(s), h(src), h(index), h(weights), beta, h(dst)));
+    call(() -> (int) pm_gather_rows.invokeExact(h(s), h(src), h(index), h(weights), beta, h(dst)));
   }
 
   @Override
   public void scatterAddRows(Stream s, Tensor src, Tensor index, Tensor weights, Tensor dst) {
-    call(() -> (int) PipemoeLib.pm_scatter_add_rows.invokeExact(h(s), h(src), h(index), h(weights), h(dst)));
+    call(() -> (int) pm_scatter_add_rows.invokeExact(h(s), h(src), h(index), h(weights), h(dst)));
   }
 
   @Override
   public void gatherDot(Stream s, Tensor a, Tensor src, Tensor index, Tensor out) {
-    call(() -> (int) PipemoeLib.pm_gather_dot.invokeExact(h(s), h(a), h(src), h(index), h(out)));
+    call(() -> (int) pm_gather_dot.invokeExact(h(s), h(a), h(src), h(index), h(out)));
   }
 
   @Override
   public void moeRoute(Stream s, Tensor indices, Tensor expertRow, int capacity, Tensor slots, Tensor slotToken,
       Tensor dropped) {
-    call(() -> (int) PipemoeLib.pm_moe_route.invokeExact(h(s), h(indices), h(expertRow), capacity, h(slots), h(slotToken), h(dropped)));
+    call(() -> (int) pm_moe_route.invokeExact(h(s), h(indices), h(expertRow), capacity, h(slots), h(slotToken), h(dropped)));
   }
 
   @Override
   public void moeGateWeights(Stream s, Tensor values, Tensor slots, Tensor weights) {
-    call(() -> (int) PipemoeLib.pm_moe_gate_weights.invokeExact(h(s), h(values), h(slots), h(weights)));
+    call(() -> (int) pm_moe_gate_weights.invokeExact(h(s), h(values), h(slots), h(weights)));
   }
 
   @Override
   public void moeGateWeightsBackward(Stream s, Tensor values, Tensor slots, Tensor dWeights, Tensor dValues) {
-    call(() -> (int) PipemoeLib.pm_moe_gate_weights_backward.invokeExact(h(s), h(values), h(slots), h(dWeights), h(dValues)));
+    call(() -> (int) pm_moe_gate_weights_backward.invokeExact(h(s), h(values), h(slots), h(dWeights), h(dValues)));
   }
 
   @Override
   public void moeAuxLoss(Stream s, Tensor probs, Tensor indices, float coeff, Tensor loss, Tensor dProbs) {
-    call(() -> (int) PipemoeLib.pm_moe_aux_loss.invokeExact(h(s), h(probs), h(indices), coeff, h(loss), h(dProbs)));
+    call(() -> (int) pm_moe_aux_loss.invokeExact(h(s), h(probs), h(indices), coeff, h(loss), h(dProbs)));
   }
 
   @Override
   public void mseLoss(Stream s, Tensor y, Tensor target, float gradScale, Tensor loss, Tensor dy) {
-    call(() -> (int) PipemoeLib.pm_mse_loss.invokeExact(h(s), h(y), h(target), gradScale, h(loss), h(dy)));
+    call(() -> (int) pm_mse_loss.invokeExact(h(s), h(y), h(target), gradScale, h(loss), h(dy)));
   }
 
   @Override
   public void adam(Stream s, Tensor param, Tensor grad, Tensor m, Tensor v, AdamParams p, int step) {
-    call(() -> (int) PipemoeLib.pm_adam.invokeExact(h(s), h(param), h(grad), h(m), h(v), p.lr(), p.beta1(), p.beta2(), p.eps(), p.weightDecay(), step));
+    call(() -> (int) pm_adam.invokeExact(h(s), h(param), h(grad), h(m), h(v), p.lr(), p.beta1(), p.beta2(), p.eps(), p.weightDecay(), step));
   }
 
   // ---- collectives --------------------------------------------------------------------------------
 
   @Override
   public void allToAll(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    call(() -> (int) PipemoeLib.pm_all_to_all.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
+    call(() -> (int) pm_all_to_all.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   @Override
   public void allGather(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    call(() -> (int) PipemoeLib.pm_all_gather.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
+    call(() -> (int) pm_all_gather.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   @Override
   public void reduceScatter(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    call(() -> (int) PipemoeLib.pm_reduce_scatter.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
+    call(() -> (int) pm_reduce_scatter.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   @Override
   public void allReduce(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    call(() -> (int) PipemoeLib.pm_all_reduce.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
+    call(() -> (int) pm_all_reduce.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
   }
 
   // ---- timeline -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ package dev.pipemoe.nativebridge;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -30,15 +29,15 @@ final class PipemoeLib {
   private PipemoeLib() {}
 
   private static final Linker LINKER = Linker.nativeLinker();
-  private static final Linker.Option CRITICAL = Linker.Option.critical(false);
+  static final Linker.Option CRITICAL = Linker.Option.critical(false);
   private static final Linker.Option CRITICAL_HEAP = Linker.Option.critical(true);
 
   private static final FunctionDescriptor S_J = FunctionDescriptor.of(JAVA_INT, JAVA_LONG);
   private static final FunctionDescriptor S_JJ = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG);
-  private static final FunctionDescriptor S_JJJ = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-  private static final FunctionDescriptor S_JJJJ =
+  static final FunctionDescriptor S_JJJ = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  static final FunctionDescriptor S_JJJJ =
       FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-  private static final FunctionDescriptor S_JJJJJ =
+  static final FunctionDescriptor S_JJJJJ =
       FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   private static final FunctionDescriptor S_JA = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS);
 
@@ -108,53 +107,11 @@ final class PipemoeLib {
   static final MethodHandle pm_tensor_read =
       bind("pm_tensor_read", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL_HEAP);
 
-  // ---- ops ----
-  static final MethodHandle pm_fill =
-      bind("pm_fill", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT), CRITICAL);
-  static final MethodHandle pm_random = bind("pm_random",
-      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT), CRITICAL);
-  static final MethodHandle pm_copy = bind("pm_copy", S_JJJ, CRITICAL);
-  static final MethodHandle pm_gemm = bind("pm_gemm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT,
-      JAVA_FLOAT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_add = bind("pm_add", S_JJJJ, CRITICAL);
-  static final MethodHandle pm_axpy =
-      bind("pm_axpy", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_scale =
-      bind("pm_scale", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_gelu = bind("pm_gelu", S_JJJ, CRITICAL);
-  static final MethodHandle pm_gelu_backward = bind("pm_gelu_backward", S_JJJJ, CRITICAL);
-  static final MethodHandle pm_swiglu = bind("pm_swiglu", S_JJJJ, CRITICAL);
-  static final MethodHandle pm_swiglu_backward = bind("pm_swiglu_backward",
-      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_softmax = bind("pm_softmax", S_JJJ, CRITICAL);
-  static final MethodHandle pm_softmax_backward = bind("pm_softmax_backward", S_JJJJ, CRITICAL);
-  static final MethodHandle pm_topk = bind("pm_topk",
-      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_topk_backward = bind("pm_topk_backward", S_JJJJ, CRITICAL);
-  static final MethodHandle pm_gather_rows = bind("pm_gather_rows",
-      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_scatter_add_rows = bind("pm_scatter_add_rows", S_JJJJJ, CRITICAL);
-  static final MethodHandle pm_gather_dot = bind("pm_gather_dot", S_JJJJJ, CRITICAL);
-  static final MethodHandle pm_moe_route = bind("pm_moe_route", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
-      JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_moe_gate_weights = bind("pm_moe_gate_weights", S_JJJJ, CRITICAL);
-  static final MethodHandle pm_moe_gate_weights_backward = bind("pm_moe_gate_weights_backward", S_JJJJJ, CRITICAL);
-  static final MethodHandle pm_moe_aux_loss = bind("pm_moe_aux_loss", FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
-      JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_mse_loss = bind("pm_mse_loss", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
-      JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
-  static final MethodHandle pm_adam = bind("pm_adam", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
-      JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT), CRITICAL);
-
   // ---- communicators and collectives ----
   static final MethodHandle pm_comm_new = bind("pm_comm_new",
       FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
   static final MethodHandle pm_comm_free = bind("pm_comm_free", S_J);
   static final MethodHandle pm_comm_queue_id = bind("pm_comm_queue_id", S_JA);
-  static final MethodHandle pm_all_to_all = bind("pm_all_to_all", S_JJJJJ, CRITICAL);
-  static final MethodHandle pm_all_gather = bind("pm_all_gather", S_JJJJJ, CRITICAL);
-  static final MethodHandle pm_reduce_scatter = bind("pm_reduce_scatter", S_JJJJJ, CRITICAL);
-  static final MethodHandle pm_all_reduce = bind("pm_all_reduce", S_JJJJJ, CRITICAL);
 
   // ---- the link model's arithmetic ----
   static final MethodHandle pm_collective_bytes = bind("pm_collective_bytes",
@@ -250,7 +207,7 @@ final class PipemoeLib {
     return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
   }
 
-  private static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
+  static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
     MemorySegment symbol = NativeLibrary.lookup().find(name)
         .orElseThrow(() -> new LinkageError("libpipemoe.so has no function " + name));
     return LINKER.downcallHandle(symbol, fd, options);
