@@ -1,5 +1,7 @@
 package dev.pipemoe.engine.device;
 
+import java.util.List;
+
 /**
  * A set of ranks that can talk to each other, and the devices that are those ranks. Closing the
  * fabric closes its devices.
@@ -7,7 +9,17 @@ package dev.pipemoe.engine.device;
 public interface Fabric extends AutoCloseable {
   int worldSize();
 
+  /** The device of {@code rank}; only ranks of {@link #localRanks()} have one here. */
   Device device(int rank);
+
+  /**
+   * The ranks whose devices this process drives, in order. A fabric whose ranks all live in this
+   * process (the native local fabric, the simulated one) owns all of them; one spanning processes
+   * owns its share, and the trainer runs only those.
+   */
+  default List<Integer> localRanks() {
+    return java.util.stream.IntStream.range(0, worldSize()).boxed().toList();
+  }
 
   LinkModel linkModel();
 

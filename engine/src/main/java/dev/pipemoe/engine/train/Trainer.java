@@ -10,10 +10,12 @@ import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs a {@link TrainingPlan} SPMD: one thread per rank, each with its own device of the fabric.
- * Ranks start every step together (a barrier), so a cancellation seen between two steps stops all
- * of them at the same step. If one rank fails, the fabric is closed so that the others' pending
- * collectives fail instead of waiting for it.
+ * Runs a {@link TrainingPlan} SPMD: one thread per rank this process owns ({@link
+ * Fabric#localRanks()}), each with its own device of the fabric. Those ranks start every step
+ * together (the fabric's host barrier), so a cancellation seen between two steps stops all of them
+ * at the same step; a fabric spanning processes must make that decision agree across them too. If
+ * one rank fails, the fabric is closed so that the others' pending collectives fail instead of
+ * waiting for it.
  */
 public final class Trainer {
   private Trainer() {}
@@ -28,14 +30,15 @@ public final class Trainer {
     boolean[] stop = new boolean[1];
     int[] completed = new int[1];
     int[] step = {0};
-    Fabric.HostBarrier barrier = fabric.newHostBarrier(world, () -> {
+    List<Integer> ranks = fabric.localRanks();
+    Fabric.HostBarrier barrier = fabric.newHostBarrier(ranks.size(), () -> {
       stop[0] = step[0] >= plan.steps() || cancelRequested.getAsBoolean();
       if (!stop[0]) {
         completed[0] = step[0];
         step[0]++;
       }
     });
-    runRanks(fabric, world, barrier::breakBarrier, rank -> {
+    runRanks(fabric, ranks, barrier::breakBarrier, rank -> {
       try (RankModel model = new RankModel(plan, fabric.device(rank))) {
         model.prepareData();
         for (int s = 0; ; s++) {
@@ -55,7 +58,7 @@ public final class Trainer {
   public static List<Probe> probe(Fabric fabric, TrainingPlan plan) {
     int world = plan.shape().worldSize();
     checkWorld(fabric, world);
-    return runRanks(fabric, world, () -> {}, rank -> {
+    return runRanks(fabric, fabric.localRanks(), () -> {}, rank -> {
       try (RankModel model = new RankModel(plan, fabric.device(rank))) {
         model.prepareData();
         return model.probe(0);
@@ -68,17 +71,16 @@ public final class Trainer {
   }
 
   /** Runs task on every rank; when one fails, {@code abort} and closing the fabric free the others. */
-  private static <T> List<T> runRanks(Fabric fabric, int world, Runnable abort,
+  private static <T> List<T> runRanks(Fabric fabric, List<Integer> ranks, Runnable abort,
       RankTask<T> task) {
-    ExecutorService pool = Executors.newFixedThreadPool(world, r -> {
+    ExecutorService pool = Executors.newFixedThreadPool(ranks.size(), r -> {
       Thread t = new Thread(r);
       t.setDaemon(true);
       return t;
     });
     try {
       List<Future<T>> futures = new ArrayList<>();
-      for (int rank = 0; rank < world; rank++) {
-        int r = rank;
+      for (int r : ranks) {
         futures.add(pool.submit(() -> {
           Thread.currentThread().setName("rank-" + r);
           try {
