@@ -31,11 +31,15 @@ public interface Layer extends AutoCloseable {
 
   /**
    * The parameters that other ranks replicate, each group with the communicator over whose ranks
-   * its gradients are summed after backward. A parameter no other rank holds is in no group.
+   * its gradients are summed after backward. A parameter no other rank holds is in no group. Every
+   * rank must list them in the same order: a communicator matches collectives by issue order.
    */
   List<GradGroup> gradGroups();
 
-  /** What one pass reported; read after the device is synchronized. A layer that routes nothing reports zeros. */
+  /**
+   * What one pass reported, read back after the device is synchronized; a layer that routes
+   * nothing reports zeros.
+   */
   default LayerStats stats(Saved saved) {
     return LayerStats.NONE;
   }

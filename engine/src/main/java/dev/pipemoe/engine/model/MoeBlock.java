@@ -49,8 +49,7 @@ public final class MoeBlock implements Layer {
 
   /**
    * The router over the ranks that see other tokens (TP under SP, and DP), each expert shard over
-   * the data ranks that hold the same one. Every rank lists them in the same order, so that the
-   * all-reduces of one communicator match up across its ranks.
+   * the data ranks that hold the same one.
    */
   @Override
   public List<GradGroup> gradGroups() {
