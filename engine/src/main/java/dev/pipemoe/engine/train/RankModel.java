@@ -8,13 +8,16 @@ import dev.pipemoe.engine.device.OpRecord;
 import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import dev.pipemoe.engine.metrics.StepTimes;
+import dev.pipemoe.engine.model.GradGroup;
+import dev.pipemoe.engine.model.Layer;
+import dev.pipemoe.engine.model.LayerStats;
+import dev.pipemoe.engine.model.MoeBlock;
 import dev.pipemoe.engine.moe.HostRandom;
-import dev.pipemoe.engine.moe.LayerParams;
 import dev.pipemoe.engine.moe.LayerShape;
-import dev.pipemoe.engine.moe.MoeLayer;
 import dev.pipemoe.engine.moe.Param;
 import dev.pipemoe.engine.moe.RankContext;
 import dev.pipemoe.engine.moe.Topology;
+import dev.pipemoe.engine.schedule.Schedule;
 import dev.pipemoe.engine.schedule.SerialSchedule;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +26,8 @@ import java.util.Map;
 
 /**
  * One rank's model, data and training step. The student and the teacher have the same
- * architecture; the teacher (other seed, serial schedule) produced the targets once at set-up.
+ * architecture ({@link #layers}); the teacher (other seed, serial schedule) produced the targets
+ * once at set-up. The step sees the model only as a stack of {@link Layer}s.
  *
  * <p>Loss: every rank's MSE over its own tokens; the job's loss is the mean over ranks. Gradients
  * are scaled so that summing them over the ranks that replicate a parameter gives the gradient of
@@ -36,7 +40,7 @@ final class RankModel implements AutoCloseable {
   private final TrainingPlan plan;
   private final Device device;
   private final RankContext ctx;
-  private final List<MoeLayer> student = new ArrayList<>();
+  private final List<Layer> student;
   private final List<Tensor> inputs = new ArrayList<>();
   private final List<Tensor> targets = new ArrayList<>();
   private final AdamParams adam;
@@ -46,12 +50,16 @@ final class RankModel implements AutoCloseable {
     this.device = device;
     this.ctx = new RankContext(device, plan.shape(), plan.sharedLinks());
     this.adam = AdamParams.of((float) plan.learningRate());
-    LayerShape shape = plan.shape();
-    Topology topo = ctx.topology();
+    this.student = layers(plan.seed(), plan.schedule());
+  }
+
+  /** The model's architecture, for the student and the teacher alike: MoE blocks, one per layer. */
+  private List<Layer> layers(long seed, Schedule schedule) {
+    List<Layer> layers = new ArrayList<>();
     for (int l = 0; l < plan.layers(); l++) {
-      student.add(new MoeLayer(ctx, LayerParams.init(device, shape, topo, plan.seed(), l),
-          plan.schedule()));
+      layers.add(new MoeBlock(ctx, seed, l, schedule));
     }
+    return layers;
   }
 
   RankContext context() {
@@ -62,11 +70,7 @@ final class RankModel implements AutoCloseable {
   void prepareData() {
     LayerShape shape = plan.shape();
     Topology topo = ctx.topology();
-    List<MoeLayer> teacher = new ArrayList<>();
-    for (int l = 0; l < plan.layers(); l++) {
-      teacher.add(new MoeLayer(ctx, LayerParams.init(device, shape, topo, plan.seed() ^ TEACHER,
-          l), new SerialSchedule()));
-    }
+    List<Layer> teacher = layers(plan.seed() ^ TEACHER, new SerialSchedule());
     // a data rank's micro-batch has S*TP tokens under SP, of which TP rank t holds block t
     long m = shape.hidden();
     long s = shape.tokens();
@@ -84,39 +88,39 @@ final class RankModel implements AutoCloseable {
     device.synchronize();
     device.drainTimeline();
     ctx.releaseEvents();
-    teacher.forEach(MoeLayer::close);
+    teacher.forEach(Layer::close);
   }
 
   /** A forward pass through a stack of layers, keeping what backward needs. */
-  record Forward(Tensor output, List<Tensor> layerOutputs, List<MoeLayer.Activations> acts) {
+  record Forward(Tensor output, List<Tensor> layerOutputs, List<Layer.Saved> saved) {
     void closeActivations() {
-      acts.forEach(MoeLayer.Activations::close);
+      saved.forEach(Layer.Saved::close);
       for (int i = 0; i < layerOutputs.size() - 1; i++) {
         layerOutputs.get(i).close();
       }
     }
   }
 
-  private Forward forward(List<MoeLayer> layers, Tensor x) {
+  private Forward forward(List<Layer> layers, Tensor x) {
     List<Tensor> outs = new ArrayList<>();
-    List<MoeLayer.Activations> acts = new ArrayList<>();
+    List<Layer.Saved> saved = new ArrayList<>();
     Tensor in = x;
-    for (MoeLayer layer : layers) {
+    for (Layer layer : layers) {
       Tensor y = device.alloc(DType.F32, x.shape());
-      acts.add(layer.forward(in, y));
+      saved.add(layer.forward(in, y));
       outs.add(y);
       in = y;
     }
-    return new Forward(in, outs, acts);
+    return new Forward(in, outs, saved);
   }
 
   /** What one forward and backward pass produced, read back to the host. */
-  record PassResult(double loss, double auxLoss, long dropped, Tensor output, Tensor inputGrad) {}
+  record PassResult(double loss, LayerStats stats, Tensor output, Tensor inputGrad) {}
 
   /** Zeroes gradients, runs forward and backward on batch b; leaves gradients in the params. */
   private PassResult pass(int batch, Stream s) {
-    for (MoeLayer layer : student) {
-      layer.params().all().forEach(p -> p.zeroGrad(device, s));
+    for (Layer layer : student) {
+      layer.params().forEach(p -> p.zeroGrad(device, s));
     }
     LayerShape shape = plan.shape();
     float gradScale = (float) (1.0 / (shape.sequenceParallel() ? shape.worldSize()
@@ -128,21 +132,19 @@ final class RankModel implements AutoCloseable {
     device.mseLoss(s, f.output(), targets.get(batch), gradScale, loss, dy);
     for (int l = student.size() - 1; l >= 0; l--) {
       Tensor dx = device.alloc(DType.F32, dy.shape());
-      student.get(l).backward(f.acts().get(l), dy, dx);
+      student.get(l).backward(f.saved().get(l), dy, dx);
       dy.close();
       dy = dx;
     }
     device.synchronize();
-    double aux = 0;
-    long dropped = 0;
-    for (MoeLayer.Activations a : f.acts()) {
-      aux += device.readFloats(a.auxLoss())[0];
-      dropped += device.readInts(a.dropped())[0];
+    LayerStats stats = LayerStats.NONE;
+    for (int l = 0; l < student.size(); l++) {
+      stats = stats.plus(student.get(l).stats(f.saved().get(l)));
     }
     double lossValue = device.readFloats(loss)[0];
     loss.close();
     f.closeActivations();
-    return new PassResult(lossValue, aux, dropped, f.output(), dy);
+    return new PassResult(lossValue, stats, f.output(), dy);
   }
 
   /** One training step: forward, backward, gradient reduction, Adam. */
@@ -153,12 +155,12 @@ final class RankModel implements AutoCloseable {
     r.output().close();
     r.inputGrad().close();
     ctx.label("grad-sync");
-    for (MoeLayer layer : student) {
-      reduceGrads(layer.params(), s);
+    for (Layer layer : student) {
+      reduceGrads(layer, s);
     }
     ctx.label("optimizer");
-    for (MoeLayer layer : student) {
-      layer.params().all().forEach(p -> p.adam(device, s, adam, step + 1));
+    for (Layer layer : student) {
+      layer.params().forEach(p -> p.adam(device, s, adam, step + 1));
     }
     device.synchronize();
     long end = device.nowNanos();
@@ -167,24 +169,19 @@ final class RankModel implements AutoCloseable {
     ctx.releaseEvents();
     StepTimes times = StepTimes.of(timeline, start, end, ctx.compute().name(),
         ctx.ep().queue().name(), ctx.tp().queue().name());
-    return new RankStep(step, device.rank(), times, r.loss(), r.auxLoss(), r.dropped(), start,
-        timeline);
+    return new RankStep(step, device.rank(), times, r.loss(), r.stats().auxLoss(),
+        r.stats().droppedChoices(), start, timeline);
   }
 
   /**
-   * Sums replicated parameters' gradients over their replicas: the router over the ranks that see
-   * other tokens (TP under SP, and DP), each expert shard over the data ranks holding the same one.
+   * Sums a layer's replicated gradients over their replicas, one in-place all-reduce per parameter,
+   * each awaited by the compute stream before Adam reads the gradient.
    */
-  private void reduceGrads(LayerParams params, Stream s) {
-    if (ctx.router() != null) {
-      Event done = ctx.event();
-      device.allReduce(s, ctx.router(), params.router().grad(), params.router().grad(), done);
-      device.waitEvent(s, done);
-    }
-    if (ctx.expertReplicas() != null) {
-      for (Param p : params.expertParams()) {
+  private void reduceGrads(Layer layer, Stream s) {
+    for (GradGroup group : layer.gradGroups()) {
+      for (Param p : group.params()) {
         Event done = ctx.event();
-        device.allReduce(s, ctx.expertReplicas(), p.grad(), p.grad(), done);
+        device.allReduce(s, group.comm(), p.grad(), p.grad(), done);
         device.waitEvent(s, done);
       }
     }
@@ -194,8 +191,8 @@ final class RankModel implements AutoCloseable {
     Stream s = ctx.compute();
     PassResult r = pass(batch, s);
     Map<String, float[]> grads = new LinkedHashMap<>();
-    for (MoeLayer layer : student) {
-      for (Param p : layer.params().all()) {
+    for (Layer layer : student) {
+      for (Param p : layer.params()) {
         grads.put(p.name(), device.readFloats(p.grad()));
       }
     }
@@ -210,7 +207,7 @@ final class RankModel implements AutoCloseable {
 
   @Override
   public void close() {
-    student.forEach(MoeLayer::close);
+    student.forEach(Layer::close);
     inputs.forEach(Tensor::close);
     targets.forEach(Tensor::close);
     ctx.close();
