@@ -29,7 +29,7 @@ public record HardwareProfile(String name, String description, int ranksPerNode,
 
   /** The profiles shipped with the engine. */
   public static final List<String> NAMES = List.of("ascend-910c", "ascend-910b", "h100", "h200",
-      "cpu");
+      "a100", "cpu");
 
   /** A link class: per-rank bus bandwidth in bytes/s (0: free) and latency alpha per step. */
   public record Link(double bandwidth, double latency) {}
