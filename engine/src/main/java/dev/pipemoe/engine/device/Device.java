@@ -38,6 +38,14 @@ public interface Device extends AutoCloseable {
 
   int worldSize();
 
+  /**
+   * Whether the device holds values. A simulated device modelling cost only does not: its reads
+   * return zeros, so host code may skip work whose only product is values (a teacher's targets).
+   */
+  default boolean holdsValues() {
+    return true;
+  }
+
   /** Nanoseconds on the fabric's clock (shared by all ranks, origin arbitrary). */
   long nowNanos();
 

@@ -16,6 +16,11 @@ final class Collective {
   final SimTensor[] in;
   final SimTensor[] out;
   int arrived;
+  /**
+   * Member ops that will exist: every member's, or only the representative's on a symmetric fabric
+   * (all ranks issue the same ops at the same times, so one stands for all).
+   */
+  final int expected;
   /** Bytes each member sends (docs/engine.md, "Collective volumes"). */
   double bytes;
 
@@ -24,6 +29,7 @@ final class Collective {
     this.seq = seq;
     this.kind = kind;
     int n = group.ranks.length;
+    this.expected = group.symmetric ? 1 : n;
     this.members = new Op[n];
     this.in = new SimTensor[n];
     this.out = new SimTensor[n];
@@ -47,12 +53,18 @@ final class Collective {
   }
 
   boolean complete() {
+    return present().size() == expected;
+  }
+
+  /** The member ops issued so far. */
+  java.util.List<Op> present() {
+    java.util.List<Op> l = new java.util.ArrayList<>(members.length);
     for (Op m : members) {
-      if (m == null) {
-        return false;
+      if (m != null) {
+        l.add(m);
       }
     }
-    return true;
+    return l;
   }
 
   /** The members that have not issued it yet, for error messages. */

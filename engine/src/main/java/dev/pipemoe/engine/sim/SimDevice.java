@@ -67,6 +67,11 @@ final class SimDevice implements Device {
   }
 
   @Override
+  public boolean holdsValues() {
+    return numerics;
+  }
+
+  @Override
   public long nowNanos() {
     return nanos(hostTime);
   }

@@ -28,6 +28,7 @@ public final class SimFabric implements Fabric {
   final VirtualClock clock;
   final CostModel cost;
   final boolean numerics;
+  final boolean symmetric;
   private final HardwareProfile profile;
   private final SimDevice[] devices;
   private final Map<String, List<SimGroup>> groups = new HashMap<>();
@@ -37,11 +38,26 @@ public final class SimFabric implements Fabric {
    *     carry shape and dtype only and nothing is allocated
    */
   public SimFabric(int worldSize, HardwareProfile profile, boolean numerics) {
+    this(worldSize, profile, numerics, false);
+  }
+
+  /**
+   * @param symmetric simulate rank 0 alone, standing for every rank: valid when all ranks issue
+   *     the same ops at the same times and their groups sit alike on the nodes (every TP group
+   *     inside a node or every one across, the same for EP and the gradient groups); then a
+   *     collective starts when rank 0 arrives, and rank 0's links carry what every rank's do. It
+   *     divides the work by the world size; cost only
+   */
+  public SimFabric(int worldSize, HardwareProfile profile, boolean numerics, boolean symmetric) {
     if (worldSize < 1) {
       throw new IllegalArgumentException("worldSize must be >= 1, was " + worldSize);
     }
+    if (symmetric && numerics) {
+      throw new IllegalArgumentException("a symmetric simulated fabric cannot compute values");
+    }
     this.profile = profile;
     this.numerics = numerics;
+    this.symmetric = symmetric;
     this.cost = new CostModel(profile);
     this.clock = new VirtualClock(new FluidModel(profile.congestion(),
         new double[] {profile.intra().bandwidth(), profile.inter().bandwidth()}),
@@ -85,12 +101,18 @@ public final class SimFabric implements Fabric {
   private boolean ranksAnnounced;
 
   /** The trainer runs every rank in a thread of its own: the first to start announces them all. */
+  /** Rank 0 alone on a symmetric fabric, else all. */
+  @Override
+  public List<Integer> localRanks() {
+    return symmetric ? List.of(0) : Fabric.super.localRanks();
+  }
+
   @Override
   public <T> T runRank(int rank, HostTask<T> body) throws Exception {
     synchronized (this) {
       if (!ranksAnnounced) {
         ranksAnnounced = true;
-        clock.expect(devices.length);
+        clock.expect(localRanks().size());
       }
     }
     return clock.run(body::call);
@@ -128,7 +150,7 @@ public final class SimFabric implements Fabric {
     boolean inter = spansNodes(ranks);
     int linkSet = inter && !profile.unifiedLinks() ? INTER : INTRA;
     double bandwidth = (inter ? profile.inter() : profile.intra()).bandwidth();
-    SimGroup g = new SimGroup(name, ranks.clone(), linkSet, bandwidth);
+    SimGroup g = new SimGroup(name, ranks.clone(), linkSet, bandwidth, symmetric);
     g.joined[index] = true;
     instances.add(g);
     return g;

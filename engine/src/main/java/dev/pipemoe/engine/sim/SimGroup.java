@@ -11,12 +11,15 @@ final class SimGroup {
   final int linkSet;
   /** Bytes/s of one member alone on its link: the intra- or inter-node figure. */
   final double bandwidth;
+  /** Only the representative rank issues (see {@link SimFabric#symmetric}). */
+  final boolean symmetric;
   final Map<Long, Collective> collectives = new HashMap<>();
   final boolean[] closed;
   final boolean[] joined;
 
-  SimGroup(String name, int[] ranks, int linkSet, double bandwidth) {
+  SimGroup(String name, int[] ranks, int linkSet, double bandwidth, boolean symmetric) {
     this.bandwidth = bandwidth;
+    this.symmetric = symmetric;
     this.name = name;
     this.ranks = ranks;
     this.linkSet = linkSet;

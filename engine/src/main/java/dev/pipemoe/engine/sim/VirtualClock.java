@@ -268,28 +268,28 @@ final class VirtualClock {
   private void arrive(Op member) {
     Collective c = member.collective;
     c.arrived++;
-    if (c.arrived < c.members.length || !c.complete()) {
+    if (c.arrived < c.expected || !c.complete()) {
       return;
     }
+    List<Op> members = c.present();
     DeviceException error = null;
-    for (Op m : c.members) {
+    for (Op m : members) {
       error = error != null ? error : m.error;
     }
-    if (error == null && c.members[0].math != null) {
-      error = run(c.members[0].math);  // the data movement of the whole group
+    if (error == null && members.get(0).math != null) {
+      error = run(members.get(0).math);  // the data movement of the whole group
     }
-    for (Op m : c.members) {
-      m.error = m.error != null ? m.error : error;
-    }
-    int n = c.members.length;
+    int n = members.size();
     int[] ranks = new int[n];
     int[] linkSets = new int[n];
     for (int i = 0; i < n; i++) {
-      ranks[i] = c.group.ranks[i];
+      Op m = members.get(i);
+      m.error = m.error != null ? m.error : error;
+      ranks[i] = m.rank();
       linkSets[i] = c.group.linkSet;
     }
     links.advance(now);
-    links.add(c, ranks, linkSets, c.bytes, c.members[0].duration, c.group.bandwidth);
+    links.add(c, ranks, linkSets, c.bytes, members.get(0).duration, c.group.bandwidth);
   }
 
   /** Runs an op's math; an error it finds poisons the op, as a running op's error does natively. */
@@ -359,7 +359,7 @@ final class VirtualClock {
       now = Math.max(now, t);
       for (FluidModel.Flow f : links.advance(now)) {
         Collective c = (Collective) f.owner();
-        for (Op m : c.members) {
+        for (Op m : c.present()) {
           end(m, now);
         }
       }

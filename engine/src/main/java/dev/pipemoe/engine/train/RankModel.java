@@ -81,6 +81,10 @@ final class RankModel implements AutoCloseable {
       device.write(x, () -> HostRandom.normalBlock(
           HostRandom.key(plan.seed(), "input", batch, topo.dataIndex()), m, r0, r0 + s, 0, m, 1.0));
       inputs.add(x);
+      if (!device.holdsValues()) {
+        targets.add(device.alloc(DType.F32, s, m));  // targets are values: nothing to compute
+        continue;
+      }
       Forward f = forward(teacher, x);
       targets.add(f.output());
       f.closeActivations();

@@ -1,6 +1,7 @@
 package dev.pipemoe.worker.bench;
 
 import dev.pipemoe.engine.config.EngineConfig;
+import dev.pipemoe.engine.sim.SimFabric;
 import dev.pipemoe.engine.train.JobRunner;
 import dev.pipemoe.engine.train.Trainer;
 import dev.pipemoe.engine.train.TrainingPlan;
@@ -12,7 +13,9 @@ import java.util.Locale;
 /**
  * {@code bench --device sim:PROFILE [flags] --speed}: how many configs a second the simulated
  * device predicts, one config being one training step (forward, backward, gradient reduction,
- * optimizer) of the job on every rank. Five rounds of at least a second each; min, median and max.
+ * optimizer) of the job on every rank, simulated symmetrically (rank 0 standing for all, exact on
+ * regular layouts: docs/engine.md, "Speed"). Five rounds of at least a second each; min, median
+ * and max.
  * Run it under {@code taskset -c 0} for the one-core figure (docs/benchmarks.md).
  */
 final class SimSpeed {
@@ -40,8 +43,9 @@ final class SimSpeed {
         config.worldSize(), rates[0], rates[2], rates[4]);
   }
 
+  /** One config on a symmetric fabric: rank 0 stands for every rank (the layout is regular). */
   private static void once(TrainingPlan plan, FabricChoice device) {
-    try (var fabric = device.fabrics().open(plan.shape().worldSize(), null)) {
+    try (var fabric = new SimFabric(plan.shape().worldSize(), device.profile(), false, true)) {
       Trainer.train(fabric, plan, s -> {}, () -> false);
     }
   }
