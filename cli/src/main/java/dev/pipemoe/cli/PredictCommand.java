@@ -80,15 +80,15 @@ final class PredictCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(json ? refusalJson(validation) : refusal(validation));
       return Main.REFUSED;
     }
-    for (Violation w : validation.warnings()) {
-      spec.commandLine().getErr().println("warning: " + rule(w));
+    if (!json) {
+      validation.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + rule(w)));
     }
     EngineConfig given = validation.effective();
     Prediction job = Prediction.of(given, profile, steps);
     Prediction serial = given.schedule() == ScheduleKind.SERIAL ? null
         : Prediction.of(Prediction.serial(MindSpeedArgs.read(args).spec()), profile, steps);
     if (json) {
-      root.printJson(json(given, profile, job, serial));
+      root.printJson(json(given, profile, job, serial, validation.warnings()));
     } else {
       root.out().print(text(given, profile, job, serial));
       root.out().flush();
@@ -171,7 +171,8 @@ final class PredictCommand implements Callable<Integer> {
     return Table.sig(seconds * 1e3, 4) + " ms";
   }
 
-  private ObjectNode json(EngineConfig c, HardwareProfile hw, Prediction job, Prediction serial) {
+  private static ObjectNode json(EngineConfig c, HardwareProfile hw, Prediction job, Prediction serial,
+      List<Violation> warnings) {
     ObjectNode o = Api.JSON.createObjectNode();
     o.put("predicted", true);
     o.put("device", SIM + hw.name());
@@ -195,6 +196,7 @@ final class PredictCommand implements Callable<Integer> {
       figures(o.putObject("serial"), serial);
       o.put("gain", job.gainOver(serial));
     }
+    violations(o, "warnings", warnings);
     return o;
   }
 

@@ -83,6 +83,8 @@ class PredictTest {
     assertThat(p.path("topology").path("ranksPerNode").asInt()).isEqualTo(4);
     assertThat(p.path("topology").path("nodes").asInt()).isEqualTo(2);
     assertThat(p.path("measuredSteps").asInt()).isEqualTo(1);
+    assertThat(p.path("warnings").isArray()).isTrue();
+    assertThat(err.toString()).isEmpty();
     JsonNode job = p.path("job");
     JsonNode serial = p.path("serial");
     assertThat(job.path("schedule").asString()).isEqualTo("mindspeed ms N=1");
@@ -104,10 +106,13 @@ class PredictTest {
   }
 
   @Test
-  void aSerialJobIsItsOwnBaseline() throws IOException {
-    assertThat(run(e8ep4(List.of("--steps", "2")))).as(err.toString()).isZero();
+  void aSerialJobIsItsOwnBaselineAndItsWarningsArePrinted() throws IOException {
+    // N without --use-pipe-experts: valid, pipe-experts off, and a warning saying so
+    assertThat(run(e8ep4(List.of("--steps", "2"), "--pipe-experts-multi-data", "2"))).as(err.toString()).isZero();
     assertThat(out.toString()).contains("serial (the job)").doesNotContain("(baseline)")
         .endsWith("predicted gain over serial: none, the job is the serial baseline (pipe-experts off)\n");
+    assertThat(err.toString()).startsWith(
+        "warning: P-PE-IGNORED  /pipeExperts/multiData (--pipe-experts-multi-data): pipeExperts.multiData");
   }
 
   @Test
