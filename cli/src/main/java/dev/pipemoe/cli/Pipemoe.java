@@ -12,12 +12,13 @@ import picocli.CommandLine.Spec;
 /** The top command: the options every command takes, and where the service and the token come from. */
 @Command(name = "pipemoe", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
     versionProvider = Pipemoe.Version.class, sortOptions = false,
-    description = {"Submit, watch, list, compare and cancel pipemoe jobs through the service's REST API.",
+    description = {"Submit, watch, list, compare and cancel pipemoe jobs through the service's REST API;",
+        "predict a job on the simulated device, here, without a service.",
         "The service: --url, else PIPEMOE_URL, else the config file that ./pipemoe up writes, else "
             + Settings.DEFAULT_URL + ". The token: --token, else PIPEMOE_TOKEN, else that file."},
     subcommands = {SubmitCommand.class, WatchCommand.class, JobsCommand.class, GetCommand.class,
         EventsCommand.class, CancelCommand.class, CompareCommand.class, WorkersCommand.class,
-        TokenCommand.class, CompletionCommand.class},
+        TokenCommand.class, PredictCommand.class, CompletionCommand.class},
     footer = {"%nIn the repository, ./pipemoe (or ./pipemoe up) starts the product,",
         "./pipemoe test runs the tests, and any other first word comes here.",
         "docs/cli.md describes every command."},

@@ -41,14 +41,18 @@ final class Problems {
 
   /** One rule: {@code V2  /pipeExperts/multiStream (--pipe-experts-multi-stream): message}. */
   static String rule(JsonNode e) {
-    String rule = e.path("rule").asString("?");
-    String message = e.path("message").asString("");
+    return rule(e.path("rule").asString("?"), e.path("pointer").asString(""),
+        e.hasNonNull("flag") ? e.path("flag").asString() : null, e.path("message").asString(""));
+  }
+
+  /** The same line from the rule's parts ({@code pointer} may be empty, {@code flag} null). */
+  static String rule(String rule, String pointer, String flag, String message) {
     if (message.startsWith(rule + ": ")) {
       message = message.substring(rule.length() + 2);  // the engine's messages start with their rule
     }
-    String field = e.path("pointer").asString("");
-    if (e.hasNonNull("flag")) {
-      field += (field.isEmpty() ? "" : " ") + "(" + e.path("flag").asString() + ")";
+    String field = pointer;
+    if (flag != null) {
+      field += (field.isEmpty() ? "" : " ") + "(" + flag + ")";
     }
     return rule + "  " + (field.isEmpty() ? "" : field + ": ") + message;
   }

@@ -194,6 +194,7 @@ class CliTest {
   void theCompletionScriptCompletesTheCommands() {
     assertThat(run("completion")).isZero();
     assertThat(out.toString()).contains("complete -F _complete_pipemoe").contains("submit").contains("compare")
+        .contains("predict").contains("sim:ascend-910c")
         .contains("bashcompinit");
   }
 
