@@ -53,8 +53,9 @@ final class Op {
       return;
     }
     if (dep.done) {
+      // a finished dep's error is the device's failure already: synchronize reports it once, and
+      // later work runs, as on the native runtime
       readyAt = Math.max(readyAt, dep.end);
-      error = error != null ? error : dep.error;
     } else {
       if (dep.dependents == null) {
         dep.dependents = new ArrayList<>(2);
