@@ -30,6 +30,10 @@ final class Op {
   double start = Double.NaN;
   double end = Double.NaN;
   boolean done;
+  /**
+   * This op's own failure (its math, or its collective's). It becomes the device's failure, which
+   * the next synchronize reports once; ops after it still run, as on the native runtime.
+   */
   DeviceException error;
 
   Op(SimDevice device, long seq, SimStream stream, String name, String label, boolean marker,
@@ -53,8 +57,6 @@ final class Op {
       return;
     }
     if (dep.done) {
-      // a finished dep's error is the device's failure already: synchronize reports it once, and
-      // later work runs, as on the native runtime
       readyAt = Math.max(readyAt, dep.end);
     } else {
       if (dep.dependents == null) {

@@ -312,7 +312,6 @@ final class VirtualClock {
     op.device.ended(op);
     for (Op d : op.dependents()) {
       d.readyAt = Math.max(d.readyAt, t);
-      d.error = d.error != null ? d.error : op.error;
       if (--d.waiting == 0) {
         start(d);
       }
