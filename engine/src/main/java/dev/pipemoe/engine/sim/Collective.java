@@ -44,8 +44,8 @@ final class Collective {
     for (int i = 0; i < members.length && op.error == null; i++) {
       if (members[i] != null && (!kind.equals(op.name)
           || !Arrays.equals(in[i].shape, input.shape) || in[i].dtype != input.dtype)) {
-        op.error = new DeviceException(4, op.name + ": rank " + op.rank() + " issued " + op.name + " "
-            + input + " as collective #" + seq + " of group " + group.name + ", where rank "
+        op.error = new DeviceException(4, op.name + ": rank " + op.rank() + " issued " + op.name
+            + " " + input + " as collective #" + seq + " of group " + group.name + ", where rank "
             + members[i].rank() + " issued " + kind + " " + in[i] + ": members must issue the"
             + " same collectives in the same order");
       }

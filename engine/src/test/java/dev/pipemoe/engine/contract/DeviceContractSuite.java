@@ -68,7 +68,7 @@ public abstract class DeviceContractSuite {
    * Measured on both devices (seed 20261204): at most 1.1e-7 outside GEMM, 2.4e-7 in GEMM.
    */
 
-  /** Ops that round at most once where the reference does not round at all. */
+  /** Ops whose result is exact on these inputs: add, scaling by 1/4, moving or summing into 0. */
   static final double EXACT = 0;
 
   /** A few fp32 roundings (2^-24 each), float libm, and the reference erf's 1.2e-7. */
@@ -161,7 +161,8 @@ public abstract class DeviceContractSuite {
         .contains(squash(op));
     String reason = message.substring(colon + 2);
     if (operand != null) {
-      assertThat(reason).as("the operand named in: %s", message).containsPattern("(?<![\\w.])" + operand + "(?!\\w)");
+      assertThat(reason).as("the operand named in: %s", message)
+          .containsPattern("(?<![\\w.])" + operand + "(?!\\w)");
     }
     return reason;
   }
@@ -192,12 +193,14 @@ public abstract class DeviceContractSuite {
           for (int j = 0; j < n; j++) {
             double acc = 0;
             for (int l = 0; l < k; l++) {
-              acc += (double) (ta ? a[l * m + i] : a[i * k + l]) * (tb ? b[j * k + l] : b[l * n + j]);
+              acc += (double) (ta ? a[l * m + i] : a[i * k + l])
+                  * (tb ? b[j * k + l] : b[l * n + j]);
             }
             ref[i * n + j] = 0.5 * acc + 2.0 * c[i * n + j];
           }
         }
-        assertClose("gemm " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb, read(C), ref, GEMM);
+        assertClose("gemm " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb, read(C), ref,
+            GEMM);
       }
     }
     // rank 3: b broadcast with batch stride 0
@@ -284,14 +287,16 @@ public abstract class DeviceContractSuite {
     elementwise("add", EXACT, 2, 1, (i, o) -> d.add(s, i[0], i[1], o[0]), (x, o) -> x[0] + x[1]);
     elementwise("gelu", FP32, 1, 1, (i, o) -> d.gelu(s, i[0], o[0]),
         (x, o) -> 0.5 * x[0] * (1 + erf(x[0] / Math.sqrt(2))));
-    elementwise("geluBackward", FP32, 2, 1, (i, o) -> d.geluBackward(s, i[0], i[1], o[0]), (x, o) -> {
-      double cdf = 0.5 * (1 + erf(x[0] / Math.sqrt(2)));
-      double pdf = Math.exp(-0.5 * x[0] * x[0]) / Math.sqrt(2 * Math.PI);
-      return x[1] * (cdf + x[0] * pdf);
-    });
+    elementwise("geluBackward", FP32, 2, 1, (i, o) -> d.geluBackward(s, i[0], i[1], o[0]),
+        (x, o) -> {
+          double cdf = 0.5 * (1 + erf(x[0] / Math.sqrt(2)));
+          double pdf = Math.exp(-0.5 * x[0] * x[0]) / Math.sqrt(2 * Math.PI);
+          return x[1] * (cdf + x[0] * pdf);
+        });
     elementwise("swiglu", FP32, 2, 1, (i, o) -> d.swiglu(s, i[0], i[1], o[0]),
         (x, o) -> x[0] * sigmoid(x[0]) * x[1]);
-    elementwise("swigluBackward", FP32, 3, 2, (i, o) -> d.swigluBackward(s, i[0], i[1], i[2], o[0], o[1]),
+    elementwise("swigluBackward", FP32, 3, 2,
+        (i, o) -> d.swigluBackward(s, i[0], i[1], i[2], o[0], o[1]),
         (x, o) -> {
           double sg = sigmoid(x[0]);
           return o == 0 ? x[2] * x[1] * sg * (1 + x[0] * (1 - sg)) : x[2] * x[0] * sg;
@@ -378,7 +383,7 @@ public abstract class DeviceContractSuite {
     }
   }
 
-  /** The device's fill and the engine's HostRandom are one generator, over many seeds and both distributions. */
+  /** Device.random and HostRandom are one generator, over many seeds and both distributions. */
   @Test
   public void randomEqualsHostRandomOverSeeds() {
     Tensor t = d.alloc(DType.F32, 7, 129);
@@ -554,7 +559,8 @@ public abstract class DeviceContractSuite {
     Tensor I = withInts(choice, tokens, k), SL = d.alloc(DType.I32, tokens, k);
     Tensor ST = d.alloc(DType.I32, experts * capacity), DR = d.alloc(DType.I32, 1);
     d.moeRoute(s, I, withInts(rows, experts), capacity, SL, ST, DR);
-    int[] slots = new int[tokens * k], fill = new int[experts], slotToken = new int[experts * capacity];
+    int[] slots = new int[tokens * k], fill = new int[experts];
+    int[] slotToken = new int[experts * capacity];
     java.util.Arrays.fill(slotToken, -1);
     int dropped = 0;
     for (int j = 0; j < k; j++) {
@@ -578,7 +584,8 @@ public abstract class DeviceContractSuite {
       v[i] = 0.05f + rnd.nextFloat();
     }
     float[] dw = random(tokens * k);
-    Tensor V = with(v, tokens, k), W = d.alloc(DType.F32, tokens, k), DV = d.alloc(DType.F32, tokens, k);
+    Tensor V = with(v, tokens, k), W = d.alloc(DType.F32, tokens, k);
+    Tensor DV = d.alloc(DType.F32, tokens, k);
     d.moeGateWeights(s, V, SL, W);
     d.moeGateWeightsBackward(s, V, SL, with(dw, tokens, k), DV);
     double[] w = new double[v.length], dvRef = new double[v.length];
@@ -680,10 +687,12 @@ public abstract class DeviceContractSuite {
     d.add(side, y, y, x);  // 68
     d.synchronize(side);
     assertThat(d.readFloats(x)).containsOnly(68f);
-    List<OpRecord> t = d.drainTimeline().stream().filter(r -> r.stream().equals("ordered")).toList();
+    List<OpRecord> t = d.drainTimeline().stream().filter(r -> r.stream().equals("ordered"))
+        .toList();
     assertThat(t).extracting(OpRecord::op).containsExactly("fill", "gemm", "scale", "axpy", "add");
     for (int i = 1; i < t.size(); i++) {
-      assertThat(t.get(i).startNanos()).as("%s starts after %s ends", t.get(i).op(), t.get(i - 1).op())
+      assertThat(t.get(i).startNanos())
+          .as("%s starts after %s ends", t.get(i).op(), t.get(i - 1).op())
           .isGreaterThanOrEqualTo(t.get(i - 1).endNanos());
     }
   }
@@ -750,7 +759,8 @@ public abstract class DeviceContractSuite {
     assertThat(refused(1, "gemm", "op\\(b\\)", () -> d.gemm(s, false, false, 1f, a, b, 0f, c)))
         .isEqualTo("op(a) is [3,4] but op(b) is [5,2]: inner dimensions differ");
     Tensor h = d.alloc(DType.BF16, 3, 4);
-    assertThat(refused(1, "gelu", "x", () -> d.gelu(s, h, a))).isEqualTo("x is BF16 [3,4] but must be F32");
+    assertThat(refused(1, "gelu", "x", () -> d.gelu(s, h, a)))
+        .isEqualTo("x is BF16 [3,4] but must be F32");
     refused(2, "add", "y", () -> d.add(s, a, null, a));
     assertThat(refused(1, "add", "y", () -> d.add(s, a, d.alloc(DType.F32, 4, 3), a)))
         .isEqualTo("x is [3,4] but y is [4,3]: shapes must be equal");
@@ -805,7 +815,8 @@ public abstract class DeviceContractSuite {
   /** A data error found while running poisons the stream; synchronize reports it once. */
   @Test
   public void aRunTimeErrorIsReportedBySynchronizeAndTheDeviceLivesOn() {
-    Tensor a = d.alloc(DType.F32, 3, 4), idx = d.alloc(DType.I32, 2, 1), dst = d.alloc(DType.F32, 2, 4);
+    Tensor a = d.alloc(DType.F32, 3, 4), idx = d.alloc(DType.I32, 2, 1);
+    Tensor dst = d.alloc(DType.F32, 2, 4);
     d.write(idx, new int[] {1, 9});
     d.gatherRows(s, a, idx, null, 0f, dst);
     assertThatThrownBy(d::synchronize).isInstanceOf(DeviceException.class)
@@ -880,8 +891,9 @@ public abstract class DeviceContractSuite {
           for (int i = 0; i < x.length; i++) {
             x[i] = val(r, i);
           }
-          Tensor in = d.alloc(dt, p * b, m), a2a = d.alloc(dt, p * b, m), ag = d.alloc(dt, p * p * b, m);
-          Tensor rs = d.alloc(dt, b, m), ar = d.alloc(dt, p * b, m), inPlace = d.alloc(dt, p * b, m);
+          Tensor in = d.alloc(dt, p * b, m), a2a = d.alloc(dt, p * b, m);
+          Tensor ag = d.alloc(dt, p * p * b, m), rs = d.alloc(dt, b, m);
+          Tensor ar = d.alloc(dt, p * b, m), inPlace = d.alloc(dt, p * b, m);
           d.write(in, x);
           d.write(inPlace, x);
           d.allToAll(s, c[r], in, a2a, null);
@@ -957,7 +969,8 @@ public abstract class DeviceContractSuite {
           for (int cc = 0; cc < cap; cc++) {
             for (int e = 0; e < m; e++) {
               float want = cc >= c0 && cc < c0 + c ? val(j, (r * cap + cc) * m + e) : 0f;
-              assertThat(got[(j * cap + cc) * m + e]).as("rank %d block %d row %d [%d]", r, j, cc, e)
+              assertThat(got[(j * cap + cc) * m + e])
+                  .as("rank %d block %d row %d [%d]", r, j, cc, e)
                   .isEqualTo(want);
             }
           }
@@ -1037,7 +1050,8 @@ public abstract class DeviceContractSuite {
       Communicator[] c = communicators(f, "ep", p);
       for (int r = 0; r < p; r++) {
         Device d = f.device(r);
-        Tensor x = d.alloc(DType.F32, 2, 3), y = d.alloc(DType.F32, 2, 3), g = d.alloc(DType.F32, 4, 3);
+        Tensor x = d.alloc(DType.F32, 2, 3), y = d.alloc(DType.F32, 2, 3);
+        Tensor g = d.alloc(DType.F32, 4, 3);
         if (r == 0) {
           d.allToAll(d.computeStream(), c[r], x, y, null);
         } else {
