@@ -17,11 +17,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** Collectives on rank threads of one JVM, as the engine drives them. */
+/**
+ * The native fabric's link model, seen in the timelines of collectives run on rank threads of one
+ * JVM, as the engine drives them. What collectives compute, match and refuse is the Device contract
+ * suite's (NativeDeviceContractTest).
+ */
 class CollectivesTest {
 
   /** Runs body(rank) on one thread per rank and returns their results; a rank's failure fails the test. */
@@ -43,71 +45,8 @@ class CollectivesTest {
     }
   }
 
-  /** Multiples of 1/4 below 64: exact in BF16, and their sums exact in fp32. */
-  static float val(int rank, int i) {
-    return (rank * 8 + i % 13) * 0.25f;
-  }
-
-  static int[] iota(int n) {
-    int[] r = new int[n];
-    for (int i = 0; i < n; i++) {
-      r[i] = i;
-    }
-    return r;
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {2, 4, 8})
-  void allFourCollectivesMoveTheRightData(int p) throws Exception {
-    int b = 3, m = 5;
-    try (NativeFabric f = NativeFabric.open(p, LinkModel.unmodelled())) {
-      for (DType dt : new DType[] {DType.F32, DType.BF16}) {
-        List<Integer> wrong = onRanks(p, r -> {
-          Device d = f.device(r);
-          Stream s = d.computeStream();
-          try (Communicator c = d.newCommunicator("g-" + dt, iota(p), 0)) {
-            float[] x = new float[p * b * m];
-            for (int i = 0; i < x.length; i++) {
-              x[i] = val(r, i);
-            }
-            Tensor in = d.alloc(dt, p * b, m), a2a = d.alloc(dt, p * b, m), ag = d.alloc(dt, p * p * b, m);
-            Tensor rs = d.alloc(dt, b, m), ar = d.alloc(dt, p * b, m);
-            d.write(in, x);
-            d.allToAll(s, c, in, a2a, null);
-            d.allGather(s, c, in, ag, null);
-            d.reduceScatter(s, c, in, rs, null);
-            d.allReduce(s, c, in, ar, null);
-            d.synchronize();
-            float[] A = d.readFloats(a2a), G = d.readFloats(ag), R = d.readFloats(rs), S = d.readFloats(ar);
-            int bad = 0, blk = b * m;
-            for (int j = 0; j < p; j++) {
-              for (int e = 0; e < blk; e++) {
-                bad += A[j * blk + e] != val(j, r * blk + e) ? 1 : 0;
-              }
-              for (int e = 0; e < p * blk; e++) {
-                bad += G[j * p * blk + e] != val(j, e) ? 1 : 0;
-              }
-            }
-            for (int e = 0; e < p * blk; e++) {
-              float sum = 0;
-              for (int j = 0; j < p; j++) {
-                sum += val(j, e);
-              }
-              bad += S[e] != sum ? 1 : 0;
-              if (e >= r * blk && e < (r + 1) * blk) {
-                bad += R[e - r * blk] != sum ? 1 : 0;
-              }
-            }
-            return bad;
-          }
-        });
-        assertThat(wrong).as("wrong values per rank, %d ranks, %s", p, dt).containsOnly(0);
-      }
-    }
-  }
-
   @Test
-  void capacitySliceAllToAllAndTimelineRecords() throws Exception {
+  void aCapacitySliceAllToAllRecordsItsBytesAndModelledTime() throws Exception {
     int p = 2, cap = 6, c0 = 2, c = 3, m = 4;
     double bandwidth = 50e6, latency = 2e-3;
     LinkModel model = new LinkModel(1.0, List.of(new LinkModel.Link(0, bandwidth, latency)));
@@ -115,13 +54,8 @@ class CollectivesTest {
       List<List<OpRecord>> timelines = onRanks(p, r -> {
         Device d = f.device(r);
         Stream s = d.computeStream();
-        Communicator ep = d.newCommunicator("ep", iota(p), 0);
+        Communicator ep = d.newCommunicator("ep", new int[] {0, 1}, 0);
         Tensor in = d.alloc(DType.F32, p, cap, m), out = d.alloc(DType.F32, p, cap, m);
-        float[] x = new float[p * cap * m];
-        for (int i = 0; i < x.length; i++) {
-          x[i] = val(r, i);
-        }
-        d.write(in, x);
         long[] shape = {p, c, m}, strides = {cap * m, m, 1};
         Event done = d.newEvent();
         d.label("dispatch");
@@ -129,15 +63,6 @@ class CollectivesTest {
         d.label(null);
         d.waitEvent(s, done);
         d.synchronize();
-        float[] got = d.readFloats(out);
-        for (int j = 0; j < p; j++) {
-          for (int cc = 0; cc < cap; cc++) {
-            for (int e = 0; e < m; e++) {
-              float want = cc >= c0 && cc < c0 + c ? val(j, (r * cap + cc) * m + e) : 0f;
-              assertThat(got[(j * cap + cc) * m + e]).isEqualTo(want);
-            }
-          }
-        }
         return d.drainTimeline();
       });
       for (List<OpRecord> t : timelines) {

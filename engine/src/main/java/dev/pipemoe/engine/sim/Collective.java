@@ -35,13 +35,17 @@ final class Collective {
     this.out = new SimTensor[n];
   }
 
-  /** Adds member {@code index}'s op; a different kind or input shape than the others' is refused. */
+  /**
+   * Adds member {@code index}'s op. A different kind or input shape than the others' fails the op,
+   * and with it every member when the collective runs: a peer's choice is found while running, so
+   * it poisons the queues instead of refusing the call (the Device contract).
+   */
   void join(int index, Op op, SimTensor input, SimTensor output) {
-    for (int i = 0; i < members.length; i++) {
+    for (int i = 0; i < members.length && op.error == null; i++) {
       if (members[i] != null && (!kind.equals(op.name)
           || !Arrays.equals(in[i].shape, input.shape) || in[i].dtype != input.dtype)) {
-        throw new DeviceException(4, op.name + ": rank " + op.rank() + " issued " + op.name + " "
-            + input + " as collective #" + seq + " of group " + group.name + ", where rank "
+        op.error = new DeviceException(4, op.name + ": rank " + op.rank() + " issued " + op.name
+            + " " + input + " as collective #" + seq + " of group " + group.name + ", where rank "
             + members[i].rank() + " issued " + kind + " " + in[i] + ": members must issue the"
             + " same collectives in the same order");
       }

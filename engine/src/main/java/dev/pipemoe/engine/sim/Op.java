@@ -30,6 +30,10 @@ final class Op {
   double start = Double.NaN;
   double end = Double.NaN;
   boolean done;
+  /**
+   * This op's own failure (its math, or its collective's). It becomes the device's failure, which
+   * the next synchronize reports once; ops after it still run, as on the native runtime.
+   */
   DeviceException error;
 
   Op(SimDevice device, long seq, SimStream stream, String name, String label, boolean marker,
@@ -54,7 +58,6 @@ final class Op {
     }
     if (dep.done) {
       readyAt = Math.max(readyAt, dep.end);
-      error = error != null ? error : dep.error;
     } else {
       if (dep.dependents == null) {
         dep.dependents = new ArrayList<>(2);

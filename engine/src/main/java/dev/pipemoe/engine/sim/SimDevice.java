@@ -226,7 +226,7 @@ final class SimDevice implements Device {
       // the clock moves up to this host time at least, so that "finished by now" is decided
       double t = hostTime;
       waitUntil(() -> e.done() || clock.now() >= t, "query");
-      return e.done() && e.captured.end <= t;
+      return e.captured == null || e.done() && e.captured.end <= t;
     } finally {
       clock.lock.unlock();
     }

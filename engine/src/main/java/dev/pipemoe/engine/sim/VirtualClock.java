@@ -33,6 +33,8 @@ final class VirtualClock {
   private final List<Participant> blocked = new ArrayList<>();
   private final ThreadLocal<Participant> current = new ThreadLocal<>();
   private double now;
+  /** Flows the link model retired that the simulation has not ended yet. */
+  private final List<FluidModel.Flow> finished = new ArrayList<>();
   /** Registered host threads that are not blocked, and expected ones that have not started. */
   private int running;
   /** Host threads announced by {@link #expect} that have not started yet. */
@@ -288,7 +290,7 @@ final class VirtualClock {
       ranks[i] = m.rank();
       linkSets[i] = c.group.linkSet;
     }
-    links.advance(now);
+    finished.addAll(links.advance(now));  // flows done by now end in the next advance()
     links.add(c, ranks, linkSets, c.bytes, members.get(0).duration, c.group.bandwidth);
   }
 
@@ -310,7 +312,6 @@ final class VirtualClock {
     op.device.ended(op);
     for (Op d : op.dependents()) {
       d.readyAt = Math.max(d.readyAt, t);
-      d.error = d.error != null ? d.error : op.error;
       if (--d.waiting == 0) {
         start(d);
       }
@@ -348,8 +349,8 @@ final class VirtualClock {
         ready.forEach(p -> wake(p, null));
         return;
       }
-      double t = Math.min(links.nextEvent(), ending.isEmpty() ? Double.POSITIVE_INFINITY
-          : ending.peek().end);
+      double t = !finished.isEmpty() ? now : Math.min(links.nextEvent(),
+          ending.isEmpty() ? Double.POSITIVE_INFINITY : ending.peek().end);
       if (t == Double.POSITIVE_INFINITY) {
         if (away == 0) {
           deadlock();
@@ -357,8 +358,9 @@ final class VirtualClock {
         return;
       }
       now = Math.max(now, t);
-      for (FluidModel.Flow f : links.advance(now)) {
-        Collective c = (Collective) f.owner();
+      finished.addAll(links.advance(now));
+      while (!finished.isEmpty()) {  // ending members may start collectives that add to it
+        Collective c = (Collective) finished.removeFirst().owner();
         for (Op m : c.present()) {
           end(m, now);
         }

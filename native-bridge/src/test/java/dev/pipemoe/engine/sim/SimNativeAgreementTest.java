@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
  * The simulated device's kernels against the native runtime's, on the same inputs: bit for bit,
  * except GEMM (BLAS's summation order) and GELU (glibc's erff is not always correctly rounded),
  * which agree to fp32 rounding. It lives here, in the engine's package, because it needs both the
- * native library and the package-private kernels; once the simulated {@code Device} is public,
- * the Device contract suite can say the same through the interface.
+ * native library and the package-private kernels. The Device contract suite holds each device to a
+ * reference within a tolerance; this holds the two to each other, bit for bit, and compares their
+ * refusals' wording, which a suite of one device at a time cannot.
  */
 class SimNativeAgreementTest {
   static final long SEED = 0x5eed_51L;
