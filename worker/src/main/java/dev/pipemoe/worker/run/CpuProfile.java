@@ -24,18 +24,22 @@ import java.util.Locale;
  * #REPEATS} bursts, averaged over ranks. Then, in the cost model's terms (op = launch + work):
  *
  * <ul>
- *   <li>launch: a burst of one-element fills, whose work is nil;
+ *   <li>launch: a burst of one-element fills, whose work is nil (after {@value #LAUNCH_WARMUP}
+ *       warm-up bursts, so that the host's issue path is compiled, as it is in training);
  *   <li>HBM bandwidth: a 16 MiB copy and axpy, their bytes (every operand read or written) over
  *       their time less launch; the mean of the two;
  *   <li>GEMM: the rate 2mnk / (time - launch) of a large and of thin GEMMs, fitted to rate = P x
  *       m/(m+h) x n/(n+h) x k/(k+h) ({@link #fitGemm}); P is the profile's peak with efficiency 1.
  * </ul>
  *
- * Nothing is fitted to a job's step time: the benchmarks measure ops, the simulation predicts steps.
+ * Nothing is fitted to a job's step time: the benchmarks measure ops, the simulation predicts
+ * steps.
  */
 public final class CpuProfile {
   static final int REPEATS = 5;
-  private static final int LAUNCH_OPS = 200;
+  private static final int LAUNCH_OPS = 500;
+  /** Warm-up bursts: enough calls for the JIT to compile the host's issue path, as in training. */
+  private static final int LAUNCH_WARMUP = 20;
   private static final long MEMORY_ELEMENTS = 4L << 20;
   private static final int MEMORY_OPS = 4;
   /** GEMM shapes (m, n, k): one large, thin ones in each dimension for the half-dimension h. */
@@ -213,14 +217,14 @@ public final class CpuProfile {
     Stream s = d.computeStream();
     double[] t = new double[3 + GEMM_SHAPES.length];
     try (Tensor one = d.alloc(DType.F32, 1)) {
-      t[0] = perOp(d, LAUNCH_OPS, () -> d.fill(s, one, 0f));
+      t[0] = perOp(d, LAUNCH_WARMUP, LAUNCH_OPS, () -> d.fill(s, one, 0f));
     }
     try (Tensor x = d.alloc(DType.F32, MEMORY_ELEMENTS);
         Tensor y = d.alloc(DType.F32, MEMORY_ELEMENTS)) {
       d.fill(s, x, 1f);
       d.fill(s, y, 0f);
-      t[1] = perOp(d, MEMORY_OPS, () -> d.copy(s, x, y));
-      t[2] = perOp(d, MEMORY_OPS, () -> d.axpy(s, 1e-6f, x, y));
+      t[1] = perOp(d, 1, MEMORY_OPS, () -> d.copy(s, x, y));
+      t[2] = perOp(d, 1, MEMORY_OPS, () -> d.axpy(s, 1e-6f, x, y));
     }
     for (int i = 0; i < GEMM_SHAPES.length; i++) {
       int m = GEMM_SHAPES[i][0];
@@ -232,16 +236,16 @@ public final class CpuProfile {
           Tensor c = d.alloc(DType.F32, m, n)) {
         d.random(s, a, 1, Distribution.NORMAL, 0f, 1f);
         d.random(s, b, 2, Distribution.NORMAL, 0f, 1f);
-        t[3 + i] = perOp(d, ops, () -> d.gemm(s, false, true, 1f, a, b, 0f, c));
+        t[3 + i] = perOp(d, 1, ops, () -> d.gemm(s, false, true, 1f, a, b, 0f, c));
       }
     }
     return t;
   }
 
-  /** The median over bursts of a burst's span / ops, after one warm-up burst. */
-  private static double perOp(Device d, int ops, Runnable op) {
+  /** The median over bursts of a burst's span / ops, after warm-up bursts. */
+  private static double perOp(Device d, int warmup, int ops, Runnable op) {
     double[] perOp = new double[REPEATS];
-    for (int r = -1; r < REPEATS; r++) {
+    for (int r = -warmup; r < REPEATS; r++) {
       d.synchronize();
       d.drainTimeline();
       for (int i = 0; i < ops; i++) {
