@@ -265,6 +265,10 @@ public final class BenchCommand {
         default -> job.add(argv[i]);
       }
     }
+    if (ranksPerNode != null && device.measuredOnStart()) {
+      throw new IllegalArgumentException("--ranks-per-node is not for sim:cpu, whose nodes follow"
+          + " the native job's link sets (docs/engine.md, \"The cpu profile\")");
+    }
     if (ranksPerNode != null) {
       device = device.withRanksPerNode(ranksPerNode);
     }

@@ -77,6 +77,10 @@ class BenchCommandTest {
     Run refused = bench(JOB + " --steps 2 --compare-native");
     assertThat(refused.code()).isEqualTo(2);
     assertThat(refused.err()).contains("--compare-native").contains("--device sim:cpu");
+
+    Run nodes = bench(JOB + " --steps 2 --device sim:cpu --ranks-per-node 2");
+    assertThat(nodes.code()).isEqualTo(2);
+    assertThat(nodes.err()).contains("--ranks-per-node is not for sim:cpu");
   }
 
   @Test
