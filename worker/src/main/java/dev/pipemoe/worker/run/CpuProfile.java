@@ -9,6 +9,7 @@ import dev.pipemoe.engine.device.OpRecord;
 import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import dev.pipemoe.engine.sim.HardwareProfile;
+import dev.pipemoe.engine.train.GemmRate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -92,7 +93,8 @@ public final class CpuProfile {
   /** Runs the benchmarks on a native fabric of {@code ranks} ranks. */
   public static Measured measure(Fabric.Factory nativeFabrics, int ranks) {
     try (Fabric fabric = nativeFabrics.open(ranks, LinkModel.unmodelled())) {
-      List<double[]> perRank = onEveryRank(fabric);
+      List<double[]> perRank =
+          GemmRate.onEveryRank(fabric, "cpu-profile", CpuProfile::rankTimes);
       double[] mean = new double[perRank.get(0).length];
       for (double[] r : perRank) {
         for (int i = 0; i < mean.length; i++) {
@@ -180,37 +182,6 @@ public final class CpuProfile {
     LinkModel.Link tp = sets.stream().filter(l -> l.id() != ep.id()).findFirst().orElseThrow();
     return p.withLinks(new HardwareProfile.Link(tp.bandwidthBytesPerSecond(), tp.latencySeconds()),
         epLink, false, links.congestion()).withRanksPerNode(tensorParallel);
-  }
-
-  private static List<double[]> onEveryRank(Fabric fabric) {
-    List<double[]> out = new ArrayList<>();
-    Thread[] threads = new Thread[fabric.worldSize()];
-    RuntimeException[] failure = new RuntimeException[1];
-    for (int r = 0; r < threads.length; r++) {
-      Device d = fabric.device(r);
-      threads[r] = Thread.ofPlatform().name("cpu-profile-" + r).start(() -> {
-        try {
-          double[] times = rankTimes(d);
-          synchronized (out) {
-            out.add(times);
-          }
-        } catch (RuntimeException e) {
-          failure[0] = e;
-        }
-      });
-    }
-    for (Thread t : threads) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while measuring the cpu profile", e);
-      }
-    }
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    return out;
   }
 
   private static double[] rankTimes(Device d) {
