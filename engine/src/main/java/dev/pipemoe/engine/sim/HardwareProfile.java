@@ -82,6 +82,12 @@ public record HardwareProfile(String name, String description, int ranksPerNode,
         hbmEfficiency, launch, intra, inter, unifiedLinks, congestion);
   }
 
+  /** The same device with another GEMM half-dimension (the measured {@code cpu} profile). */
+  public HardwareProfile withGemmHalfDim(double h) {
+    return new HardwareProfile(name, description, ranksPerNode, peakFlops, gemmEfficiency, h,
+        hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks, congestion);
+  }
+
   /** The same device with other links (the link model the native emulation runs with). */
   public HardwareProfile withLinks(Link intraLink, Link interLink, boolean unified,
       double congestionFactor) {

@@ -10,6 +10,7 @@ import dev.pipemoe.engine.device.Tensor;
 import dev.pipemoe.engine.moe.LayerShape;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 
 /**
  * GEMM rates measured on the device's own timeline while every rank runs the same GEMM at once:
@@ -32,16 +33,25 @@ public final class GemmRate {
   /** FLOP/s per rank of [rows, m] x [m, n], averaged over ranks. */
   static double measure(Fabric fabric, long rows, long m, long n) {
     double flops = 2.0 * rows * m * n;
-    ConcurrentLinkedQueue<Double> rates = new ConcurrentLinkedQueue<>();
+    return onEveryRank(fabric, "gemm-rate", d -> flops / meanGemmNanos(d, rows, m, n) * 1e9)
+        .stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+  }
+
+  /**
+   * Runs {@code body} on every rank's device at once, a thread each, as training loads the cores;
+   * the results in no particular order. A rank's failure is rethrown.
+   */
+  public static <T> List<T> onEveryRank(Fabric fabric, String name, Function<Device, T> body) {
+    ConcurrentLinkedQueue<T> results = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<RuntimeException> failures = new ConcurrentLinkedQueue<>();
     Thread[] threads = new Thread[fabric.worldSize()];
-    RuntimeException[] failure = new RuntimeException[1];
     for (int r = 0; r < threads.length; r++) {
       Device d = fabric.device(r);
-      threads[r] = Thread.ofPlatform().name("gemm-rate-" + r).start(() -> {
+      threads[r] = Thread.ofPlatform().name(name + "-" + r).start(() -> {
         try {
-          rates.add(flops / meanGemmNanos(d, rows, m, n) * 1e9);
+          results.add(body.apply(d));
         } catch (RuntimeException e) {
-          failure[0] = e;
+          failures.add(e);
         }
       });
     }
@@ -50,13 +60,13 @@ public final class GemmRate {
         t.join();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while measuring the GEMM rate", e);
+        throw new IllegalStateException("interrupted while measuring " + name, e);
       }
     }
-    if (failure[0] != null) {
-      throw failure[0];
+    if (!failures.isEmpty()) {
+      throw failures.peek();
     }
-    return rates.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    return List.copyOf(results);
   }
 
   private static double meanGemmNanos(Device d, long rows, long m, long n) {

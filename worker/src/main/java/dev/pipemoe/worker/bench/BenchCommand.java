@@ -16,6 +16,7 @@ import dev.pipemoe.engine.train.Probe;
 import dev.pipemoe.engine.train.Trainer;
 import dev.pipemoe.engine.train.TrainingPlan;
 import dev.pipemoe.engine.sim.HardwareProfile;
+import dev.pipemoe.worker.run.CpuProfile;
 import dev.pipemoe.worker.run.FabricChoice;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,7 +43,7 @@ public final class BenchCommand {
 
   /** Parsed command line. */
   record Options(String jobArgs, Integer steps, boolean grid, boolean verify, Path json,
-      Path traceDir, FabricChoice device, boolean speed) {}
+      Path traceDir, FabricChoice device, boolean speed, boolean compareNative) {}
 
   public static int run(String[] argv, PrintStream out, PrintStream err) {
     Options o;
@@ -52,7 +53,7 @@ public final class BenchCommand {
       err.println("bench: " + e.getMessage());
       err.println("usage: bench [MindSpeed-style flags] [--device native|sim:PROFILE]"
           + " [--ranks-per-node N] [--steps K] [--grid] [--verify] [--json FILE] [--trace DIR]"
-          + " [--speed]");
+          + " [--speed] [--compare-native]");
       return 2;
     }
     MindSpeedArgs.Parsed parsed = MindSpeedArgs.read(o.jobArgs());
@@ -68,6 +69,11 @@ public final class BenchCommand {
       base.errors().forEach(v -> err.println("error: " + describe(v)));
       return 2;
     }
+    if (o.compareNative() && !o.device().measuredOnStart()) {
+      err.println("bench: --compare-native holds the measured cpu profile against the native"
+          + " runtime: add --device sim:cpu");
+      return 2;
+    }
     if (o.speed()) {
       if (!o.device().simulated()) {
         err.println("bench: --speed measures the simulated device: add --device sim:PROFILE");
@@ -80,7 +86,6 @@ public final class BenchCommand {
         : Variants.single(spec, base.effective());
     try {
       List<BenchRow> rows = bench(base.effective(), variants, o, out, err);
-      out.println(BenchTable.text(rows));
       if (o.json() != null) {
         Files.writeString(o.json(), BenchTable.json(rows));
         err.println("wrote " + o.json());
@@ -95,25 +100,42 @@ public final class BenchCommand {
   private static List<BenchRow> bench(EngineConfig first, List<Variants.Variant> variants,
       Options o, PrintStream out, PrintStream err) throws IOException {
     FabricChoice device = o.device();
+    JobRunner.Prepared nativeRun = null;
+    CpuProfile.Measured measured = null;
+    if (device.measuredOnStart()) {
+      // the native job's calibration gives the links; the micro-benchmarks the compute figures
+      Fabric.Factory nativeFabrics = FabricChoice.of(FabricChoice.NATIVE).fabrics();
+      nativeRun = JobRunner.prepare(first, nativeFabrics);
+      measured = CpuProfile.measure(nativeFabrics, first.worldSize());
+      device = device.withProfile(CpuProfile.profile(device.profile(), measured,
+          nativeRun.linkModel(), first.parallel().tensor(), first.worldSize()));
+    }
     Fabric.Factory fabrics = device.fabrics();
     JobRunner.Prepared calibration = device.simulated() ? simulated(first, device)
         : JobRunner.prepare(first, fabrics);
     out.println(header(first, calibration, device));
+    if (measured != null) {
+      LinkModel lm = nativeRun.linkModel();
+      out.println(measured.describe() + "; links: the native job's"
+          + (lm.links().isEmpty() ? " (unmodelled: collectives cost their launch)" : links(lm)));
+    }
     List<Probe> serialProbe = null;
     List<BenchRow> rows = new ArrayList<>();
+    List<NativeComparison.Line> comparison = new ArrayList<>();
     BenchRow serial = null;
     for (int i = 0; i < variants.size(); i++) {
       Variants.Variant v = variants.get(i);
       TrainingPlan plan = JobRunner.plan(v.config());
-      Progress progress = new Progress(err, i + 1, variants.size(), v.name(), plan.steps());
-      StepStats stats = new StepStats(plan.warmupSteps());
-      // every row runs on the first variant's calibration: only the schedule differs
-      JobRunner.run(new JobRunner.Prepared(plan, calibration.calibration(), calibration.gemmFlopsPerSecond()),
-          fabrics, s -> {
-            stats.add(s);
-            progress.onStep(s);
-          }, () -> false);
-      progress.done();
+      StepStats stats = runRow(plan, calibration, fabrics,
+          new Progress(err, i + 1, variants.size(), v.name(), plan.steps()));
+      if (o.compareNative()) {
+        StepStats measuredStats = runRow(plan, nativeRun,
+            FabricChoice.of(FabricChoice.NATIVE).fabrics(),
+            new Progress(err, i + 1, variants.size(), v.name() + " native", plan.steps()));
+        comparison.add(new NativeComparison.Line(v.name(),
+            BenchTable.meanStepMillis(measuredStats), BenchTable.meanStepMillis(stats),
+            measuredStats.opClassMillis(), stats.opClassMillis()));
+      }
       Double error = null;
       if (o.verify() && !v.isSerial()) {
         if (serialProbe == null) {
@@ -136,7 +158,26 @@ public final class BenchCommand {
         Files.writeString(file, ChromeTrace.json(timelines, origin));
       }
     }
+    out.println(BenchTable.text(rows));
+    if (o.compareNative()) {
+      out.println("predicted on sim:cpu against measured on the native runtime (op classes: the"
+          + " sum of their ops' durations in a rank's step, mean over ranks and steps):");
+      out.println(NativeComparison.text(comparison));
+    }
     return rows;
+  }
+
+  /** Runs one row; every row shares the first variant's calibration: only the schedule differs. */
+  private static StepStats runRow(TrainingPlan plan, JobRunner.Prepared calibration,
+      Fabric.Factory fabrics, Progress progress) {
+    StepStats stats = new StepStats(plan.warmupSteps());
+    JobRunner.run(new JobRunner.Prepared(plan, calibration.calibration(),
+        calibration.gemmFlopsPerSecond()), fabrics, s -> {
+          stats.add(s);
+          progress.onStep(s);
+        }, () -> false);
+    progress.done();
+    return stats;
   }
 
   private static List<Probe> probe(Fabric.Factory fabrics, TrainingPlan plan) {
@@ -183,7 +224,11 @@ public final class BenchCommand {
         p.gemmFlopsPerSecond() / 1e9, c.fabric().profile().jsonName(), cal.commRatio(),
         c.fabric().commRatio() > 0 ? "as asked" : "the reference layer on the device",
         cal.dilation()));
-    LinkModel lm = p.linkModel();
+    return sb.append(links(p.linkModel())).toString();
+  }
+
+  private static String links(LinkModel lm) {
+    StringBuilder sb = new StringBuilder();
     for (LinkModel.Link l : lm.links()) {
       sb.append(String.format("; link %d: %.2f MB/s, latency %.3f ms", l.id(),
           l.bandwidthBytesPerSecond() / 1e6, l.latencySeconds() * 1e3));
@@ -200,6 +245,7 @@ public final class BenchCommand {
     boolean grid = false;
     boolean verify = false;
     boolean speed = false;
+    boolean compareNative = false;
     Path json = null;
     Path trace = null;
     FabricChoice device = FabricChoice.of(FabricChoice.NATIVE);
@@ -212,16 +258,22 @@ public final class BenchCommand {
         case "--grid" -> grid = true;
         case "--verify" -> verify = true;
         case "--speed" -> speed = true;
+        case "--compare-native" -> compareNative = true;
         case "--steps" -> steps = positive("--steps", value(argv, ++i, "--steps"));
         case "--json" -> json = Path.of(value(argv, ++i, "--json"));
         case "--trace" -> trace = Path.of(value(argv, ++i, "--trace"));
         default -> job.add(argv[i]);
       }
     }
+    if (ranksPerNode != null && device.measuredOnStart()) {
+      throw new IllegalArgumentException("--ranks-per-node is not for sim:cpu, whose nodes follow"
+          + " the native job's link sets (docs/engine.md, \"The cpu profile\")");
+    }
     if (ranksPerNode != null) {
       device = device.withRanksPerNode(ranksPerNode);
     }
-    return new Options(String.join(" ", job), steps, grid, verify, json, trace, device, speed);
+    return new Options(String.join(" ", job), steps, grid, verify, json, trace, device, speed,
+        compareNative);
   }
 
   private static String value(String[] argv, int i, String flag) {

@@ -11,7 +11,7 @@ final class BenchTable {
   static BenchRow row(Variants.Variant v, StepStats stats, Flops flops, BenchRow serial,
       Double maxRelError) {
     List<StepStats.JobStep> steps = stats.measured();
-    double step = mean(steps, s -> s.stepNanos()) / 1e6;
+    double step = meanStepMillis(stats);
     double compute = mean(steps, StepStats.JobStep::computeBusyNanos) / 1e6;
     double ep = mean(steps, StepStats.JobStep::epBusyNanos) / 1e6;
     double tp = mean(steps, StepStats.JobStep::tpBusyNanos) / 1e6;
@@ -30,6 +30,11 @@ final class BenchTable {
         pe.multiStream(), pe.multiData(), steps.size(), step, compute, ep, tp,
         Flops.tflops(flops.model(), nanos), Flops.tflops(flops.hardware(), nanos), improvement,
         100 * exposed / step, hidden, steps.get(steps.size() - 1).loss(), maxRelError);
+  }
+
+  /** The mean step time over the measured steps, ms (a step lasts as long as its slowest rank). */
+  static double meanStepMillis(StepStats stats) {
+    return mean(stats.measured(), s -> s.stepNanos()) / 1e6;
   }
 
   private interface Field {

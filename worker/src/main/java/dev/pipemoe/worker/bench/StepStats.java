@@ -48,6 +48,29 @@ final class StepStats {
     return steps().stream().filter(s -> s.step() >= warmup).toList();
   }
 
+  /**
+   * Per op class, the sum of its ops' durations in one rank's step: the mean over ranks and
+   * measured steps, in ms.
+   */
+  synchronized Map<OpClass, Double> opClassMillis() {
+    Map<OpClass, Double> sums = new java.util.EnumMap<>(OpClass.class);
+    for (OpClass c : OpClass.values()) {
+      sums.put(c, 0.0);
+    }
+    int count = 0;
+    for (var e : byStep.tailMap(warmup).entrySet()) {
+      for (RankStep r : e.getValue()) {
+        count++;
+        for (OpRecord op : r.timeline()) {
+          sums.merge(OpClass.of(op), op.durationNanos() / 1e6, Double::sum);
+        }
+      }
+    }
+    int n = Math.max(1, count);
+    sums.replaceAll((c, v) -> v / n);
+    return sums;
+  }
+
   /** Every rank's timeline of the last step. */
   synchronized Map<Integer, List<OpRecord>> lastTimelines() {
     Map<Integer, List<OpRecord>> t = new TreeMap<>();

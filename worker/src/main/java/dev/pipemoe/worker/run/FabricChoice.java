@@ -24,6 +24,7 @@ public record FabricChoice(String name, Fabric.Factory fabrics, Fabric.Factory v
 
   public static final String NATIVE = "native";
   private static final String SIM = "sim:";
+  private static final String CPU = "cpu";
 
   public static FabricChoice of(String name) {
     if (NATIVE.equals(name) || "local".equals(name)) {
@@ -43,9 +44,21 @@ public record FabricChoice(String name, Fabric.Factory fabrics, Fabric.Factory v
     if (profile == null) {
       throw new IllegalArgumentException("--ranks-per-node is for a simulated device (sim:PROFILE)");
     }
-    HardwareProfile p = profile.withRanksPerNode(n);
+    return withProfile(profile.withRanksPerNode(n));
+  }
+
+  /** The simulated device of another profile (the {@code cpu} profile once measured). */
+  public FabricChoice withProfile(HardwareProfile p) {
     return new FabricChoice(name, SimFabric.factory(p),
         (world, links) -> new SimFabric(world, p, true), p);
+  }
+
+  /**
+   * Whether this is the {@code cpu} profile, whose figures the bench measures on the native
+   * runtime before it simulates ({@link CpuProfile}).
+   */
+  public boolean measuredOnStart() {
+    return profile != null && profile.name().equals(CPU);
   }
 
   public boolean simulated() {

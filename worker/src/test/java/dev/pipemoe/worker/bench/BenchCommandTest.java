@@ -60,6 +60,30 @@ class BenchCommandTest {
   }
 
   @Test
+  void simCpuMeasuresItsProfileAndComparesEveryRowWithTheNativeRuntime() {
+    Run run = bench(JOB + " --use-pipe-experts --steps 2 --device sim:cpu --compare-native");
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).contains("device: simulated cpu")
+        .contains("measured on the native runtime (4 rank(s) at once, median of 5 bursts)")
+        .contains("GEMM fit").contains("links: the native job's; link 0:")
+        .contains("predicted on sim:cpu against measured on the native runtime")
+        .contains("| GEMM ms nat/sim");
+    // the comparison's lines: native ms | sim ms (two decimals, the bench table has one) | error
+    List<String> errors = matches(run.out(), "\\| (?:serial|mindspeed N=1) +\\| +[0-9]+\\.[0-9]{2}"
+        + " \\| +[0-9]+\\.[0-9]{2} \\| +([-+][0-9.]+)% \\|");
+    assertThat(errors).hasSize(2);
+    assertThat(run.err()).contains("mindspeed N=1 native").contains("done in");
+
+    Run refused = bench(JOB + " --steps 2 --compare-native");
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("--compare-native").contains("--device sim:cpu");
+
+    Run nodes = bench(JOB + " --steps 2 --device sim:cpu --ranks-per-node 2");
+    assertThat(nodes.code()).isEqualTo(2);
+    assertThat(nodes.err()).contains("--ranks-per-node is not for sim:cpu");
+  }
+
+  @Test
   void invalidJobsAndBadFlagsAreRefusedWithTheRule() {
     Run invalid = bench(JOB.replace("--sequence-parallel", "")
         + " --use-pipe-experts --pipe-experts-multi-stream");
