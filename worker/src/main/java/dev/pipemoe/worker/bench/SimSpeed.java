@@ -15,7 +15,7 @@ import java.util.Locale;
  * device predicts, one config being one training step (forward, backward, gradient reduction,
  * optimizer) of the job on every rank, simulated symmetrically (rank 0 standing for all, exact on
  * regular layouts: docs/engine.md, "Speed"). Five rounds of at least a second each; min, median
- * and max.
+ * and max, after three seconds of warm-up.
  * Run it under {@code taskset -c 0} for the one-core figure (docs/benchmarks.md).
  */
 final class SimSpeed {
@@ -23,8 +23,9 @@ final class SimSpeed {
 
   static void run(EngineConfig config, FabricChoice device, PrintStream out) {
     TrainingPlan plan = JobRunner.plan(config).withSteps(1);
-    for (int i = 0; i < 3; i++) {
-      once(plan, device);  // warm-up: class loading and the JIT
+    long warm = System.nanoTime();
+    while (System.nanoTime() - warm < 3_000_000_000L) {
+      once(plan, device);  // warm-up: class loading and the JIT's compiled code
     }
     double[] rates = new double[5];
     for (int round = 0; round < rates.length; round++) {
