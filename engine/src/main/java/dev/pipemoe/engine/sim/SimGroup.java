@@ -30,13 +30,4 @@ final class SimGroup {
   Collective collective(long seq, String kind) {
     return collectives.computeIfAbsent(seq, s -> new Collective(this, s, kind));
   }
-
-  boolean anyClosed() {
-    for (boolean c : closed) {
-      if (c) {
-        return true;
-      }
-    }
-    return false;
-  }
 }
