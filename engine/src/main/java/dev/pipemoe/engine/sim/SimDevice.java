@@ -304,7 +304,6 @@ final class SimDevice implements Device {
         return;
       }
       c.closed = true;
-      c.group.closed[c.index] = true;
       for (Collective pending : List.copyOf(c.group.collectives.values())) {
         if (!pending.complete()) {
           clock.fail(pending, new DeviceException(3, pending.kind + " #" + pending.seq

@@ -14,7 +14,6 @@ final class SimGroup {
   /** Only the representative rank issues (see {@link SimFabric#symmetric}). */
   final boolean symmetric;
   final Map<Long, Collective> collectives = new HashMap<>();
-  final boolean[] closed;
   final boolean[] joined;
 
   SimGroup(String name, int[] ranks, int linkSet, double bandwidth, boolean symmetric) {
@@ -23,7 +22,6 @@ final class SimGroup {
     this.name = name;
     this.ranks = ranks;
     this.linkSet = linkSet;
-    this.closed = new boolean[ranks.length];
     this.joined = new boolean[ranks.length];
   }
 
