@@ -7,7 +7,9 @@ package dev.pipemoe.engine.sim;
  * <pre>
  *   GEMM           launch + max(2 m n k b / (peak x eta(m,n,k)),  bytes / (HBM x eta_hbm))
  *                  eta(m,n,k) = eta_max x m/(m+h) x n/(n+h) x k/(k+h)     (h: gemmHalfDim)
- *   memory-bound   launch + bytes / (HBM x eta_hbm)      bytes: every operand read or written
+ *   memory-bound   launch + max(bytes / (HBM x eta_hbm), elements x t_op)
+ *                  bytes: every operand read or written; t_op: the profile's measured arithmetic
+ *                  time per element of that op (only a CPU has any: erf, exp, sqrt)
  *   collective     launch + alpha x steps(kind, p), then bytes(kind, p) at the link's bandwidth,
  *                  shared with concurrent transfers by the link model ({@link FluidModel})
  *                  steps: all-to-all 1 (direct exchange), all-gather and reduce-scatter p-1 (ring),
@@ -29,8 +31,10 @@ final class CostModel {
     return profile.launchSeconds() + Math.max(compute, memoryTime(bytes));
   }
 
-  double memory(double bytes) {
-    return profile.launchSeconds() + memoryTime(bytes);
+  /** A memory-bound op {@code op} over {@code elements} elements moving {@code bytes}. */
+  double memory(String op, double bytes, double elements) {
+    double arithmetic = elements * profile.elementSeconds().getOrDefault(op, 0.0);
+    return profile.launchSeconds() + Math.max(memoryTime(bytes), arithmetic);
   }
 
   private double memoryTime(double bytes) {

@@ -21,11 +21,23 @@ import java.util.Properties;
  *     inside it (910C: one UB port set), so that EP and TP transfers always share
  * @param congestion the factor (&ge; 1) by which transfers sharing a link slow each other beyond
  *     fair sharing
+ * @param elementSeconds per op name, the seconds its arithmetic takes per element, for devices on
+ *     which elementwise ops are bound by arithmetic rather than bytes (a CPU: erf, exp, sqrt);
+ *     measured, never from a data file; empty on accelerators, whose elementwise ops are
+ *     bandwidth-bound
  */
 public record HardwareProfile(String name, String description, int ranksPerNode,
     double peakFlops, double gemmEfficiency, double gemmHalfDim, double hbmBandwidth,
     double hbmEfficiency, double launchSeconds, Link intra, Link inter, boolean unifiedLinks,
-    double congestion) {
+    double congestion, java.util.Map<String, Double> elementSeconds) {
+
+  /** A profile whose elementwise ops are bound by bytes alone. */
+  public HardwareProfile(String name, String description, int ranksPerNode, double peakFlops,
+      double gemmEfficiency, double gemmHalfDim, double hbmBandwidth, double hbmEfficiency,
+      double launchSeconds, Link intra, Link inter, boolean unifiedLinks, double congestion) {
+    this(name, description, ranksPerNode, peakFlops, gemmEfficiency, gemmHalfDim, hbmBandwidth,
+        hbmEfficiency, launchSeconds, intra, inter, unifiedLinks, congestion, java.util.Map.of());
+  }
 
   /** The profiles shipped with the engine. */
   public static final List<String> NAMES = List.of("ascend-910c", "ascend-910b", "h100", "h200",
@@ -40,6 +52,7 @@ public record HardwareProfile(String name, String description, int ranksPerNode,
       throw new IllegalArgumentException("profile " + name + ": ranksPerNode >= 1, peakFlops,"
           + " gemmEfficiency, hbmBandwidth, hbmEfficiency > 0 and congestion >= 1 are required");
     }
+    elementSeconds = java.util.Map.copyOf(elementSeconds);
   }
 
   /** A shipped profile by name; the message lists the names when there is none. */
@@ -79,13 +92,14 @@ public record HardwareProfile(String name, String description, int ranksPerNode,
   /** The same device with other compute and memory figures (the measured {@code cpu} profile). */
   public HardwareProfile withCompute(double peak, double efficiency, double hbm, double launch) {
     return new HardwareProfile(name, description, ranksPerNode, peak, efficiency, gemmHalfDim, hbm,
-        hbmEfficiency, launch, intra, inter, unifiedLinks, congestion);
+        hbmEfficiency, launch, intra, inter, unifiedLinks, congestion, elementSeconds);
   }
 
   /** The same device with another GEMM half-dimension (the measured {@code cpu} profile). */
   public HardwareProfile withGemmHalfDim(double h) {
     return new HardwareProfile(name, description, ranksPerNode, peakFlops, gemmEfficiency, h,
-        hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks, congestion);
+        hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks, congestion,
+        elementSeconds);
   }
 
   /** The same device with other links (the link model the native emulation runs with). */
@@ -93,12 +107,20 @@ public record HardwareProfile(String name, String description, int ranksPerNode,
       double congestionFactor) {
     return new HardwareProfile(name, description, ranksPerNode, peakFlops, gemmEfficiency,
         gemmHalfDim, hbmBandwidth, hbmEfficiency, launchSeconds, intraLink, interLink, unified,
-        congestionFactor);
+        congestionFactor, elementSeconds);
   }
 
   /** The same device with another scale-up domain size (a pool's nodes). */
   public HardwareProfile withRanksPerNode(int n) {
     return new HardwareProfile(name, description, n, peakFlops, gemmEfficiency, gemmHalfDim,
-        hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks, congestion);
+        hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks, congestion,
+        elementSeconds);
+  }
+
+  /** The same device with measured arithmetic times of elementwise ops (the cpu profile). */
+  public HardwareProfile withElementSeconds(java.util.Map<String, Double> perOp) {
+    return new HardwareProfile(name, description, ranksPerNode, peakFlops, gemmEfficiency,
+        gemmHalfDim, hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks,
+        congestion, perOp);
   }
 }

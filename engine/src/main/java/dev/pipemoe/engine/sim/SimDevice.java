@@ -322,14 +322,14 @@ final class SimDevice implements Device {
   public void fill(Stream s, Tensor t, float value) {
     SimChecks.fill(rank, t, value);
     SimTensor x = t(t, "fill", "t");
-    op(s, "fill", cost.memory(x.bytes()), () -> SimKernels.fill(x, value));
+    elementwise(s, "fill", () -> SimKernels.fill(x, value), x);
   }
 
   @Override
   public void random(Stream s, Tensor t, long seed, Distribution dist, float a, float b) {
     SimTensor x = t(t, "random", "t");
     SimChecks.random(rank, x, seed, dist, a, b);
-    op(s, "random", cost.memory(x.bytes()), () -> SimKernels.random(x, seed, dist, a, b));
+    elementwise(s, "random", () -> SimKernels.random(x, seed, dist, a, b), x);
   }
 
   @Override
@@ -337,7 +337,7 @@ final class SimDevice implements Device {
     SimTensor a = t(src, "copy", "src");
     SimTensor b = t(dst, "copy", "dst");
     SimChecks.copy(rank, a, b);
-    op(s, "copy", cost.memory(a.bytes() + b.bytes()), () -> SimKernels.copy(a, b));
+    elementwise(s, "copy", () -> SimKernels.copy(a, b), a, b);
   }
 
   @Override
@@ -365,7 +365,7 @@ final class SimDevice implements Device {
     SimTensor b = t(y, "add", "y");
     SimTensor o = t(out, "add", "out");
     SimChecks.add(rank, a, b, o);
-    op(s, "add", memory(a, b, o), () -> SimKernels.add(a, b, o));
+    elementwise(s, "add", () -> SimKernels.add(a, b, o), a, b, o);
   }
 
   @Override
@@ -373,14 +373,14 @@ final class SimDevice implements Device {
     SimTensor a = t(x, "axpy", "x");
     SimTensor b = t(y, "axpy", "y");
     SimChecks.axpy(rank, alpha, a, b);
-    op(s, "axpy", memory(a, b, b), () -> SimKernels.axpy(alpha, a, b));
+    elementwise(s, "axpy", () -> SimKernels.axpy(alpha, a, b), a, b, b);
   }
 
   @Override
   public void scale(Stream s, float alpha, Tensor x) {
     SimTensor a = t(x, "scale", "x");
     SimChecks.scale(rank, alpha, a);
-    op(s, "scale", memory(a, a), () -> SimKernels.scale(alpha, a));
+    elementwise(s, "scale", () -> SimKernels.scale(alpha, a), a, a);
   }
 
   @Override
@@ -388,7 +388,7 @@ final class SimDevice implements Device {
     SimTensor a = t(x, "gelu", "x");
     SimTensor b = t(y, "gelu", "y");
     SimChecks.gelu(rank, a, b);
-    op(s, "gelu", memory(a, b), () -> SimKernels.gelu(a, b));
+    elementwise(s, "gelu", () -> SimKernels.gelu(a, b), a, b);
   }
 
   @Override
@@ -397,7 +397,7 @@ final class SimDevice implements Device {
     SimTensor b = t(dy, "gelu_backward", "dy");
     SimTensor c = t(dx, "gelu_backward", "dx");
     SimChecks.geluBackward(rank, a, b, c);
-    op(s, "gelu_backward", memory(a, b, c), () -> SimKernels.geluBackward(a, b, c));
+    elementwise(s, "gelu_backward", () -> SimKernels.geluBackward(a, b, c), a, b, c);
   }
 
   @Override
@@ -406,7 +406,7 @@ final class SimDevice implements Device {
     SimTensor z = t(b, "swiglu", "b");
     SimTensor o = t(y, "swiglu", "y");
     SimChecks.swiglu(rank, x, z, o);
-    op(s, "swiglu", memory(x, z, o), () -> SimKernels.swiglu(x, z, o));
+    elementwise(s, "swiglu", () -> SimKernels.swiglu(x, z, o), x, z, o);
   }
 
   @Override
@@ -417,8 +417,8 @@ final class SimDevice implements Device {
     SimTensor gx = t(da, "swiglu_backward", "da");
     SimTensor gz = t(db, "swiglu_backward", "db");
     SimChecks.swigluBackward(rank, x, z, g, gx, gz);
-    op(s, "swiglu_backward", memory(x, z, g, gx, gz),
-        () -> SimKernels.swigluBackward(x, z, g, gx, gz));
+    elementwise(s, "swiglu_backward", () -> SimKernels.swigluBackward(x, z, g, gx, gz),
+        x, z, g, gx, gz);
   }
 
   // ---- ops: rows (routing, dispatch, combine) --------------------------------------------------
@@ -428,7 +428,7 @@ final class SimDevice implements Device {
     SimTensor a = t(x, "softmax", "x");
     SimTensor b = t(y, "softmax", "y");
     SimChecks.softmax(rank, a, b);
-    op(s, "softmax", memory(a, b), () -> SimKernels.softmax(a, b));
+    elementwise(s, "softmax", () -> SimKernels.softmax(a, b), a, b);
   }
 
   @Override
@@ -437,7 +437,7 @@ final class SimDevice implements Device {
     SimTensor b = t(dy, "softmax_backward", "dy");
     SimTensor c = t(dx, "softmax_backward", "dx");
     SimChecks.softmaxBackward(rank, a, b, c);
-    op(s, "softmax_backward", memory(a, b, c), () -> SimKernels.softmaxBackward(a, b, c));
+    elementwise(s, "softmax_backward", () -> SimKernels.softmaxBackward(a, b, c), a, b, c);
   }
 
   @Override
@@ -446,7 +446,7 @@ final class SimDevice implements Device {
     SimTensor v = t(values, "topk", "values");
     SimTensor i = t(indices, "topk", "indices");
     SimChecks.topk(rank, a, k, v, i);
-    op(s, "topk", memory(a, v, i), () -> SimKernels.topk(a, k, v, i));
+    elementwise(s, "topk", () -> SimKernels.topk(a, k, v, i), a, v, i);
   }
 
   @Override
@@ -455,7 +455,7 @@ final class SimDevice implements Device {
     SimTensor i = t(indices, "topk_backward", "indices");
     SimTensor d = t(dx, "topk_backward", "dx");
     SimChecks.topkBackward(rank, v, i, d);
-    op(s, "topk_backward", memory(v, i, v, v), () -> SimKernels.topkBackward(v, i, d));
+    elementwise(s, "topk_backward", () -> SimKernels.topkBackward(v, i, d), v, i, v, v);
   }
 
   @Override
@@ -468,7 +468,8 @@ final class SimDevice implements Device {
     SimChecks.gatherRows(rank, a, i, w, beta, d);
     double bytes = rowsBytes(i, a) + i.bytes() + (w == null ? 0 : w.bytes())
         + d.bytes() * (beta == 0f ? 1 : 2);
-    op(s, "gather_rows", cost.memory(bytes), () -> SimKernels.gatherRows(a, i, w, beta, d));
+    op(s, "gather_rows", cost.memory("gather_rows", bytes, d.numel()),
+        () -> SimKernels.gatherRows(a, i, w, beta, d));
   }
 
   @Override
@@ -479,7 +480,8 @@ final class SimDevice implements Device {
     SimTensor d = t(dst, "scatter_add_rows", "dst");
     SimChecks.scatterAddRows(rank, a, i, w, d);
     double bytes = a.bytes() + i.bytes() + (w == null ? 0 : w.bytes()) + 2 * rowsBytes(i, d);
-    op(s, "scatter_add_rows", cost.memory(bytes), () -> SimKernels.scatterAddRows(a, i, w, d));
+    op(s, "scatter_add_rows", cost.memory("scatter_add_rows", bytes, a.numel()),
+        () -> SimKernels.scatterAddRows(a, i, w, d));
   }
 
   @Override
@@ -490,7 +492,8 @@ final class SimDevice implements Device {
     SimTensor o = t(out, "gather_dot", "out");
     SimChecks.gatherDot(rank, x, y, i, o);
     double bytes = x.bytes() + rowsBytes(i, y) + i.bytes() + o.bytes();
-    op(s, "gather_dot", cost.memory(bytes), () -> SimKernels.gatherDot(x, y, i, o));
+    op(s, "gather_dot", cost.memory("gather_dot", bytes, o.numel()),
+        () -> SimKernels.gatherDot(x, y, i, o));
   }
 
   @Override
@@ -502,8 +505,7 @@ final class SimDevice implements Device {
     SimTensor st = t(slotToken, "moe_route", "slotToken");
     SimTensor d = t(dropped, "moe_route", "dropped");
     SimChecks.moeRoute(rank, i, e, capacity, sl, st, d);
-    op(s, "moe_route", memory(i, e, sl, st, d),
-        () -> SimKernels.moeRoute(i, e, capacity, sl, st, d));
+    elementwise(s, "moe_route", () -> SimKernels.moeRoute(i, e, capacity, sl, st, d), i, e, sl, st, d);
   }
 
   @Override
@@ -512,7 +514,7 @@ final class SimDevice implements Device {
     SimTensor sl = t(slots, "moe_gate_weights", "slots");
     SimTensor w = t(weights, "moe_gate_weights", "weights");
     SimChecks.moeGateWeights(rank, v, sl, w);
-    op(s, "moe_gate_weights", memory(v, sl, w), () -> SimKernels.moeGateWeights(v, sl, w));
+    elementwise(s, "moe_gate_weights", () -> SimKernels.moeGateWeights(v, sl, w), v, sl, w);
   }
 
   @Override
@@ -523,8 +525,7 @@ final class SimDevice implements Device {
     SimTensor dw = t(dWeights, "moe_gate_weights_backward", "dWeights");
     SimTensor dv = t(dValues, "moe_gate_weights_backward", "dValues");
     SimChecks.moeGateWeightsBackward(rank, v, sl, dw, dv);
-    op(s, "moe_gate_weights_backward", memory(v, sl, dw, dv),
-        () -> SimKernels.moeGateWeightsBackward(v, sl, dw, dv));
+    elementwise(s, "moe_gate_weights_backward", () -> SimKernels.moeGateWeightsBackward(v, sl, dw, dv), v, sl, dw, dv);
   }
 
   @Override
@@ -535,7 +536,7 @@ final class SimDevice implements Device {
     SimTensor l = t(loss, "moe_aux_loss", "loss");
     SimTensor d = t(dProbs, "moe_aux_loss", "dProbs");
     SimChecks.moeAuxLoss(rank, p, i, coeff, l, d);
-    op(s, "moe_aux_loss", memory(p, i, l, d, d), () -> SimKernels.moeAuxLoss(p, i, coeff, l, d));
+    elementwise(s, "moe_aux_loss", () -> SimKernels.moeAuxLoss(p, i, coeff, l, d), p, i, l, d, d);
   }
 
   @Override
@@ -546,7 +547,7 @@ final class SimDevice implements Device {
     SimTensor l = t(loss, "mse_loss", "loss");
     SimTensor d = t(dy, "mse_loss", "dy");
     SimChecks.mseLoss(rank, a, b, gradScale, l, d);
-    op(s, "mse_loss", memory(a, b, l, d), () -> SimKernels.mseLoss(a, b, gradScale, l, d));
+    elementwise(s, "mse_loss", () -> SimKernels.mseLoss(a, b, gradScale, l, d), a, b, l, d);
   }
 
   @Override
@@ -557,7 +558,8 @@ final class SimDevice implements Device {
     SimTensor a = t(m, "adam", "m");
     SimTensor b = t(v, "adam", "v");
     SimChecks.adam(rank, p, g, a, b, params, step);
-    op(s, "adam", memory(p, p, g, a, a, b, b), () -> SimKernels.adam(p, g, a, b, params, step));
+    elementwise(s, "adam", () -> SimKernels.adam(p, g, a, b, params, step),
+        p, p, g, a, a, b, b);
   }
 
   // ---- collectives -------------------------------------------------------------------------------
@@ -708,12 +710,18 @@ final class SimDevice implements Device {
     clock.submit(o);
   }
 
-  private double memory(SimTensor... operands) {
+  /**
+   * A memory-bound op: it moves its operands' bytes (an operand listed twice is read and written)
+   * and computes over its largest operand's elements.
+   */
+  private void elementwise(Stream s, String name, Runnable math, SimTensor... operands) {
     double bytes = 0;
+    long elements = 0;
     for (SimTensor x : operands) {
       bytes += x.bytes();
+      elements = Math.max(elements, x.numel());
     }
-    return cost.memory(bytes);
+    op(s, name, cost.memory(name, bytes, elements), math);
   }
 
   /** Bytes of the rows an index [R, K] selects from a [N, M] tensor. */

@@ -47,6 +47,15 @@ public final class CpuProfile {
   static final int[][] GEMM_SHAPES = {{512, 512, 512}, {128, 512, 512}, {32, 512, 512},
       {8, 512, 512}, {512, 32, 512}, {512, 512, 32}};
   private static final double GEMM_BURST_FLOPS = 1.5e9;
+  /**
+   * Elementwise ops whose arithmetic, not their bytes, bounds them on a CPU (erf, exp, sqrt,
+   * division), timed per element on {@value #ELEMENT_ROWS} x {@value #ELEMENT_COLS} tensors.
+   */
+  static final List<String> ARITHMETIC_OPS = List.of("gelu", "gelu_backward", "swiglu",
+      "swiglu_backward", "softmax", "softmax_backward", "adam");
+  private static final int ELEMENT_ROWS = 256;
+  private static final int ELEMENT_COLS = 1024;
+  private static final int ELEMENT_OPS = 8;
 
   /** One GEMM shape and the seconds one op of it took. */
   public record GemmSample(int m, int n, int k, double seconds) {
@@ -68,7 +77,8 @@ public final class CpuProfile {
    * @param gemm per shape, seconds per op (launch included)
    */
   public record Measured(int ranks, double launchSeconds, double copyBytesPerSecond,
-      double axpyBytesPerSecond, List<GemmSample> gemm, GemmFit fit) {
+      double axpyBytesPerSecond, List<GemmSample> gemm, GemmFit fit,
+      java.util.Map<String, Double> elementSeconds) {
     public double hbmBytesPerSecond() {
       return (copyBytesPerSecond + axpyBytesPerSecond) / 2;
     }
@@ -84,7 +94,10 @@ public final class CpuProfile {
         sb.append(String.format(Locale.ROOT, " %dx%dx%d %.1f", s.m(), s.n(), s.k(),
             s.flops() / (s.seconds() - launchSeconds) / 1e9));
       }
-      return sb.append(" GFLOP/s").toString();
+      sb.append(" GFLOP/s; per element:");
+      elementSeconds.forEach((op, sec) -> sb.append(String.format(Locale.ROOT, " %s %.2f ns", op,
+          sec * 1e9)));
+      return sb.toString();
     }
   }
 
@@ -107,7 +120,7 @@ public final class CpuProfile {
 
   /**
    * The figures from per-op seconds: [launch, copy, axpy, GEMM shapes in {@link #GEMM_SHAPES}
-   * order].
+   * order, then the ops of {@link #ARITHMETIC_OPS} in order].
    */
   static Measured fromTimes(int ranks, double[] t) {
     double launch = t[0];
@@ -118,8 +131,14 @@ public final class CpuProfile {
       int[] s = GEMM_SHAPES[i];
       gemm.add(new GemmSample(s[0], s[1], s[2], t[3 + i]));
     }
+    java.util.Map<String, Double> perElement = new java.util.LinkedHashMap<>();
+    int base = 3 + GEMM_SHAPES.length;
+    for (int i = 0; i < ARITHMETIC_OPS.size() && base + i < t.length; i++) {
+      perElement.put(ARITHMETIC_OPS.get(i),
+          work(t[base + i], launch) / ((double) ELEMENT_ROWS * ELEMENT_COLS));
+    }
     return new Measured(ranks, launch, copyBytes / work(t[1], launch),
-        axpyBytes / work(t[2], launch), gemm, fitGemm(gemm, launch));
+        axpyBytes / work(t[2], launch), gemm, fitGemm(gemm, launch), perElement);
   }
 
   private static double work(double seconds, double launch) {
@@ -167,7 +186,8 @@ public final class CpuProfile {
   public static HardwareProfile profile(HardwareProfile base, Measured m, LinkModel links,
       int tensorParallel, int worldSize) {
     HardwareProfile p = base.withCompute(m.fit().peakFlops(), 1.0, m.hbmBytesPerSecond(),
-        m.launchSeconds()).withGemmHalfDim(m.fit().halfDim());
+        m.launchSeconds()).withGemmHalfDim(m.fit().halfDim())
+        .withElementSeconds(m.elementSeconds());
     List<LinkModel.Link> sets = links.links();
     if (sets.isEmpty()) {
       HardwareProfile.Link free = new HardwareProfile.Link(0, 0);
@@ -186,7 +206,7 @@ public final class CpuProfile {
 
   private static double[] rankTimes(Device d) {
     Stream s = d.computeStream();
-    double[] t = new double[3 + GEMM_SHAPES.length];
+    double[] t = new double[3 + GEMM_SHAPES.length + ARITHMETIC_OPS.size()];
     try (Tensor one = d.alloc(DType.F32, 1)) {
       t[0] = perOp(d, LAUNCH_WARMUP, LAUNCH_OPS, () -> d.fill(s, one, 0f));
     }
@@ -208,6 +228,30 @@ public final class CpuProfile {
         d.random(s, a, 1, Distribution.NORMAL, 0f, 1f);
         d.random(s, b, 2, Distribution.NORMAL, 0f, 1f);
         t[3 + i] = perOp(d, 1, ops, () -> d.gemm(s, false, true, 1f, a, b, 0f, c));
+      }
+    }
+    int base = 3 + GEMM_SHAPES.length;
+    try (Tensor a = d.alloc(DType.F32, ELEMENT_ROWS, ELEMENT_COLS);
+        Tensor b = d.alloc(DType.F32, ELEMENT_ROWS, ELEMENT_COLS);
+        Tensor c = d.alloc(DType.F32, ELEMENT_ROWS, ELEMENT_COLS);
+        Tensor e = d.alloc(DType.F32, ELEMENT_ROWS, ELEMENT_COLS);
+        Tensor f = d.alloc(DType.F32, ELEMENT_ROWS, ELEMENT_COLS)) {
+      d.random(s, a, 3, Distribution.NORMAL, 0f, 1f);
+      d.random(s, b, 4, Distribution.NORMAL, 0f, 1f);
+      d.random(s, c, 5, Distribution.NORMAL, 0f, 1f);
+      d.fill(s, e, 0f);
+      d.fill(s, f, 0f);
+      dev.pipemoe.engine.device.AdamParams adam = dev.pipemoe.engine.device.AdamParams.of(1e-3f);
+      Runnable[] ops = {
+          () -> d.gelu(s, a, b),
+          () -> d.geluBackward(s, a, c, e),
+          () -> d.swiglu(s, a, b, e),
+          () -> d.swigluBackward(s, a, b, c, e, f),
+          () -> d.softmax(s, a, e),
+          () -> d.softmaxBackward(s, b, c, e),
+          () -> d.adam(s, f, c, a, b, adam, 1)};
+      for (int i = 0; i < ops.length; i++) {
+        t[base + i] = perOp(d, 1, ELEMENT_OPS, ops[i]);
       }
     }
     return t;

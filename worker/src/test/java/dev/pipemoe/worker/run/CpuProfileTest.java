@@ -16,13 +16,17 @@ class CpuProfileTest {
   private static double[] times(double peak, double h, double hbm) {
     CpuProfile.GemmFit truth = new CpuProfile.GemmFit(peak, h);
     double elements = 4L << 20;
-    double[] t = new double[3 + CpuProfile.GEMM_SHAPES.length];
+    int base = 3 + CpuProfile.GEMM_SHAPES.length;
+    double[] t = new double[base + CpuProfile.ARITHMETIC_OPS.size()];
     t[0] = LAUNCH;
     t[1] = LAUNCH + 2 * elements * Float.BYTES / hbm;
     t[2] = LAUNCH + 3 * elements * Float.BYTES / hbm;
     for (int i = 0; i < CpuProfile.GEMM_SHAPES.length; i++) {
       int[] s = CpuProfile.GEMM_SHAPES[i];
       t[3 + i] = LAUNCH + 2.0 * s[0] * s[1] * s[2] / truth.rate(s[0], s[1], s[2]);
+    }
+    for (int i = 0; i < CpuProfile.ARITHMETIC_OPS.size(); i++) {
+      t[base + i] = LAUNCH + (i + 1) * 1e-9 * 256 * 1024;  // op i: (i + 1) ns per element
     }
     return t;
   }
@@ -36,7 +40,11 @@ class CpuProfileTest {
       assertThat(m.fit().peakFlops()).isCloseTo(60e9, within(60e9 * 0.02));
       assertThat(m.hbmBytesPerSecond()).isCloseTo(15e9, within(1.0));
       assertThat(m.describe()).contains("2 rank(s) at once").contains("GEMM fit 60.0 GFLOP/s")
-          .contains("512x512x32");
+          .contains("512x512x32").contains("gelu 1.00 ns").contains("adam 7.00 ns");
+      for (int i = 0; i < CpuProfile.ARITHMETIC_OPS.size(); i++) {
+        assertThat(m.elementSeconds().get(CpuProfile.ARITHMETIC_OPS.get(i)))
+            .isCloseTo((i + 1) * 1e-9, within(1e-15));
+      }
     }
   }
 
