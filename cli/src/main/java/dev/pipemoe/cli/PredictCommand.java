@@ -145,16 +145,9 @@ final class PredictCommand implements Callable<Integer> {
 
   /** The ranks, nodes and parallel layout, and the links between them. */
   static String topology(EngineConfig c, HardwareProfile hw) {
-    int world = c.worldSize();
-    int nodes = (world + hw.ranksPerNode() - 1) / hw.ranksPerNode();
     var p = c.parallel();
-    return String.format(Locale.ROOT, "topology: %d ranks on %d node(s) of %d (TP=%d DP=%d EP=%d%s);"
-            + " intra-node %.0f GB/s, %.0f us; inter-node %.0f GB/s, %.0f us; %s, congestion %.2f;"
-            + " peak %.1f TFLOPS x %.2f, HBM %.0f GB/s",
-        world, nodes, hw.ranksPerNode(), p.tensor(), p.data(), p.expert(), p.sequenceParallel() ? ", SP" : "",
-        hw.intra().bandwidth() / 1e9, hw.intra().latency() * 1e6, hw.inter().bandwidth() / 1e9,
-        hw.inter().latency() * 1e6, hw.unifiedLinks() ? "unified links (EP and TP share)" : "separate intra/inter links",
-        hw.congestion(), hw.peakFlops() / 1e12, hw.gemmEfficiency(), hw.hbmBandwidth() / 1e9);
+    return "topology: " + hw.topology(c.worldSize(), String.format(Locale.ROOT, "TP=%d DP=%d EP=%d%s",
+        p.tensor(), p.data(), p.expert(), p.sequenceParallel() ? ", SP" : ""));
   }
 
   private interface Cell {
@@ -180,7 +173,7 @@ final class PredictCommand implements Callable<Integer> {
     ObjectNode topo = o.putObject("topology");
     topo.put("ranks", c.worldSize());
     topo.put("ranksPerNode", hw.ranksPerNode());
-    topo.put("nodes", (c.worldSize() + hw.ranksPerNode() - 1) / hw.ranksPerNode());
+    topo.put("nodes", hw.nodes(c.worldSize()));
     topo.put("tensor", c.parallel().tensor());
     topo.put("data", c.parallel().data());
     topo.put("expert", c.parallel().expert());

@@ -4,6 +4,7 @@ import dev.pipemoe.engine.config.EngineConfig;
 import dev.pipemoe.engine.config.JobSpec;
 import dev.pipemoe.engine.config.Validator;
 import dev.pipemoe.engine.metrics.Flops;
+import dev.pipemoe.engine.metrics.JobStepTimes;
 import dev.pipemoe.engine.metrics.StepTimes;
 import dev.pipemoe.engine.sim.HardwareProfile;
 import dev.pipemoe.engine.sim.SimFabric;
@@ -14,7 +15,7 @@ import dev.pipemoe.engine.train.TrainingPlan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
-import java.util.function.ToLongFunction;
+import java.util.function.ToDoubleFunction;
 
 /**
  * A job's figures predicted on the simulated device (docs/engine.md, "Simulated device"): the job
@@ -53,19 +54,19 @@ record Prediction(String schedule, int steps, int warmupSteps, int measuredSteps
         }
       }, () -> false);
     }
-    List<List<StepTimes>> measured = byStep.tailMap(plan.warmupSteps()).values().stream().toList();
+    List<JobStepTimes> measured = byStep.tailMap(plan.warmupSteps()).values().stream()
+        .map(JobStepTimes::of).toList();
     if (measured.isEmpty()) {
       throw new IllegalStateException("the simulation reported no step after warm-up");
     }
-    double step = mean(measured, ranks -> ranks.stream().mapToLong(StepTimes::stepNanos).max()
-        .orElseThrow());
+    double step = mean(measured, t -> t.stepNanos());
     return new Prediction(plan.schedule().name(), plan.steps(), plan.warmupSteps(),
         measured.size(), step / 1e9,
         Flops.perRankStep(plan.shape(), plan.layers()).model() / (step / 1e9) / 1e12,
-        meanOfRanks(measured, StepTimes::exposedCommNanos) / 1e9,
-        meanOfRanks(measured, StepTimes::computeBusyNanos) / 1e9,
-        meanOfRanks(measured, StepTimes::epBusyNanos) / 1e9,
-        meanOfRanks(measured, StepTimes::tpBusyNanos) / 1e9);
+        mean(measured, JobStepTimes::exposedNanos) / 1e9,
+        mean(measured, JobStepTimes::computeBusyNanos) / 1e9,
+        mean(measured, JobStepTimes::epBusyNanos) / 1e9,
+        mean(measured, JobStepTimes::tpBusyNanos) / 1e9);
   }
 
   /** The same job with pipe-experts off: the serial baseline a prediction is compared with. */
@@ -76,15 +77,7 @@ record Prediction(String schedule, int steps, int warmupSteps, int measuredSteps
     return Validator.validate(off).orThrow();
   }
 
-  private interface StepFigure {
-    double of(List<StepTimes> ranks);
-  }
-
-  private static double mean(List<List<StepTimes>> steps, StepFigure f) {
-    return steps.stream().mapToDouble(f::of).average().orElseThrow();
-  }
-
-  private static double meanOfRanks(List<List<StepTimes>> steps, ToLongFunction<StepTimes> f) {
-    return mean(steps, ranks -> ranks.stream().mapToLong(f).average().orElseThrow());
+  private static double mean(List<JobStepTimes> steps, ToDoubleFunction<JobStepTimes> f) {
+    return steps.stream().mapToDouble(f).average().orElseThrow();
   }
 }

@@ -123,4 +123,24 @@ public record HardwareProfile(String name, String description, int ranksPerNode,
         gemmHalfDim, hbmBandwidth, hbmEfficiency, launchSeconds, intra, inter, unifiedLinks,
         congestion, perOp);
   }
+
+  /** How many nodes {@code worldSize} ranks fill, {@link #ranksPerNode} to a node. */
+  public int nodes(int worldSize) {
+    return (worldSize + ranksPerNode - 1) / ranksPerNode;
+  }
+
+  /**
+   * One line for a report: the ranks on their nodes ({@code layout}, e.g. "TP=2 DP=4 EP=4", in
+   * parentheses when given), the links and the compute figures.
+   */
+  public String topology(int worldSize, String layout) {
+    return String.format(java.util.Locale.ROOT, "%d ranks on %d node(s) of %d%s; intra-node"
+            + " %.0f GB/s, %.0f us; inter-node %.0f GB/s, %.0f us; %s, congestion %.2f; peak %.1f"
+            + " TFLOPS x %.2f, HBM %.0f GB/s, launch %.1f us",
+        worldSize, nodes(worldSize), ranksPerNode, layout.isEmpty() ? "" : " (" + layout + ")",
+        intra.bandwidth() / 1e9, intra.latency() * 1e6, inter.bandwidth() / 1e9,
+        inter.latency() * 1e6,
+        unifiedLinks ? "unified links (EP and TP share)" : "separate intra/inter links", congestion,
+        peakFlops / 1e12, gemmEfficiency, hbmBandwidth / 1e9, launchSeconds * 1e6);
+  }
 }

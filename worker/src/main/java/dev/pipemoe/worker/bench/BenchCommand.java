@@ -205,17 +205,9 @@ public final class BenchCommand {
         c.parallel().sequenceParallel() ? " SP" : "", c.worldSize()));
     if (device.simulated()) {
       HardwareProfile hw = device.profile();
-      int nodes = (c.worldSize() + hw.ranksPerNode() - 1) / hw.ranksPerNode();
       sb.append(String.format(Locale.ROOT, "device: simulated %s (%s); PREDICTED figures, not"
               + " measured%n", hw.name(), hw.description()));
-      sb.append(String.format(Locale.ROOT, "topology: %d ranks on %d node(s) of %d; intra-node"
-              + " %.0f GB/s, %.0f us; inter-node %.0f GB/s, %.0f us; %s links, congestion %.2f;"
-              + " peak %.1f TFLOPS x %.2f, HBM %.0f GB/s, launch %.1f us",
-          c.worldSize(), nodes, hw.ranksPerNode(), hw.intra().bandwidth() / 1e9,
-          hw.intra().latency() * 1e6, hw.inter().bandwidth() / 1e9, hw.inter().latency() * 1e6,
-          hw.unifiedLinks() ? "unified (EP and TP share)" : "separate intra/inter",
-          hw.congestion(), hw.peakFlops() / 1e12, hw.gemmEfficiency(),
-          hw.hbmBandwidth() / 1e9, hw.launchSeconds() * 1e6));
+      sb.append("topology: ").append(hw.topology(c.worldSize(), ""));
       return sb.toString();
     }
     Calibration.Result cal = p.calibration();

@@ -1,6 +1,7 @@
 package dev.pipemoe.worker.bench;
 
 import dev.pipemoe.engine.device.OpRecord;
+import dev.pipemoe.engine.metrics.JobStepTimes;
 import dev.pipemoe.engine.train.RankStep;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,20 +24,35 @@ final class StepStats {
     byStep.computeIfAbsent(s.step(), k -> new ArrayList<>()).add(s);
   }
 
-  /** One step of the job. */
-  record JobStep(int step, long stepNanos, double computeBusyNanos, double epBusyNanos,
-      double tpBusyNanos, double exposedNanos, double loss, long dropped) {}
+  /** One step of the job: its times ({@link JobStepTimes}), the ranks' mean loss, their drops. */
+  record JobStep(int step, JobStepTimes times, double loss, long dropped) {
+    long stepNanos() {
+      return times.stepNanos();
+    }
+
+    double computeBusyNanos() {
+      return times.computeBusyNanos();
+    }
+
+    double epBusyNanos() {
+      return times.epBusyNanos();
+    }
+
+    double tpBusyNanos() {
+      return times.tpBusyNanos();
+    }
+
+    double exposedNanos() {
+      return times.exposedNanos();
+    }
+  }
 
   synchronized List<JobStep> steps() {
     List<JobStep> out = new ArrayList<>();
     for (var e : byStep.entrySet()) {
       List<RankStep> ranks = e.getValue();
       out.add(new JobStep(e.getKey(),
-          ranks.stream().mapToLong(r -> r.times().stepNanos()).max().orElseThrow(),
-          ranks.stream().mapToLong(r -> r.times().computeBusyNanos()).average().orElseThrow(),
-          ranks.stream().mapToLong(r -> r.times().epBusyNanos()).average().orElseThrow(),
-          ranks.stream().mapToLong(r -> r.times().tpBusyNanos()).average().orElseThrow(),
-          ranks.stream().mapToLong(r -> r.times().exposedCommNanos()).average().orElseThrow(),
+          JobStepTimes.of(ranks.stream().map(RankStep::times).toList()),
           ranks.stream().mapToDouble(RankStep::loss).average().orElseThrow(),
           ranks.stream().mapToLong(RankStep::droppedChoices).sum()));
     }
