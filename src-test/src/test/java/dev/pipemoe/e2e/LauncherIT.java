@@ -92,19 +92,30 @@ class LauncherIT {
       assertThat(data.resolve("pg/postmaster.pid")).doesNotExist();
       assertThat(config).as("the config file, whose tokens were revoked").doesNotExist();
     } catch (AssertionError | RuntimeException e) {
-      System.err.println("---- ./pipemoe output:\n" + read(out) + "\n---- service log:\n" + tail(data.resolve("logs/service.log"))
-          + "\n---- worker log:\n" + tail(data.resolve("logs/worker.log")));
+      printLogs(out, data);
       throw e;
     } finally {
-      if (launcher.isAlive()) {
-        launcher.destroy();
-        launcher.waitFor(60, TimeUnit.SECONDS);
-      }
-      started.forEach(ProcessHandle::destroyForcibly);
+      stop(launcher, started);
       if (postgres > 0 && running(postgres)) {
         ProcessHandle.of(postgres).ifPresent(ProcessHandle::destroyForcibly);
       }
     }
+  }
+
+  /** What a failed launcher test needs to be read: the launcher's output and both logs. */
+  static void printLogs(Path out, Path data) {
+    System.err.println("---- ./pipemoe output:\n" + read(out) + "\n---- service log:\n"
+        + tail(data.resolve("logs/service.log")) + "\n---- worker log:\n"
+        + tail(data.resolve("logs/worker.log")));
+  }
+
+  /** Stops the launcher (SIGTERM, which stops what it started), then anything it left. */
+  static void stop(Process launcher, List<ProcessHandle> started) throws InterruptedException {
+    if (launcher.isAlive()) {
+      launcher.destroy();
+      launcher.waitFor(60, TimeUnit.SECONDS);
+    }
+    started.forEach(ProcessHandle::destroyForcibly);
   }
 
   /** Alive and not a zombie (where pid 1 does not reap, a dead child lingers as one). */

@@ -72,16 +72,10 @@ class StartupCacheIT {
       assertThat(launcher.waitFor(90, TimeUnit.SECONDS)).as("the launcher exits").isTrue();
       return LauncherIT.read(out);
     } catch (AssertionError | RuntimeException e) {
-      System.err.println("---- ./pipemoe output:\n" + LauncherIT.read(out) + "\n---- service log:\n"
-          + LauncherIT.tail(data.resolve("logs/service.log")) + "\n---- worker log:\n"
-          + LauncherIT.tail(data.resolve("logs/worker.log")));
+      LauncherIT.printLogs(out, data);
       throw e;
     } finally {
-      if (launcher.isAlive()) {
-        launcher.destroy();
-        launcher.waitFor(60, TimeUnit.SECONDS);
-      }
-      started.forEach(ProcessHandle::destroyForcibly);
+      LauncherIT.stop(launcher, started);
     }
   }
 }
