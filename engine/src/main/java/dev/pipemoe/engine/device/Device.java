@@ -213,6 +213,63 @@ public interface Device extends AutoCloseable {
   /** One Adam update (bias-corrected, step counted from 1) of {@code param} with moments m, v. */
   void adam(Stream s, Tensor param, Tensor grad, Tensor m, Tensor v, AdamParams params, int step);
 
+  // ---- ops: transformer (norm, attention, cross-entropy) --------------------------------------
+
+  /**
+   * RMSNorm of each row of {@code x [R,M]}: {@code y = x * rstd * gamma}, with {@code rstd[r] =
+   * 1/sqrt(mean_m(x[r,m]^2) + eps)} also written to {@code rstd F32 [R]} for the backward.
+   */
+  default void rmsNorm(Stream s, Tensor x, Tensor gamma, float eps, Tensor y, Tensor rstd) {
+    throw new UnsupportedOperationException("rmsNorm");
+  }
+
+  /**
+   * Backward of {@link #rmsNorm}: overwrites {@code dx = rstd * (gamma*dy - x * rstd^2 *
+   * mean_m(gamma*dy*x))} and accumulates {@code dGamma[m] += sum_r dy[r,m] * x[r,m] * rstd[r]}.
+   */
+  default void rmsNormBackward(Stream s, Tensor x, Tensor gamma, Tensor rstd, Tensor dy, Tensor dx,
+      Tensor dGamma) {
+    throw new UnsupportedOperationException("rmsNormBackward");
+  }
+
+  /**
+   * Causal softmax over the last dimension of {@code x [B,Q,K]} (rank 3, strided views allowed):
+   * {@code y[b,i,j] = exp(scale*x[b,i,j]) / sum_{j' <= i+offset} exp(scale*x[b,i,j'])} for {@code j
+   * <= i + offset}, and 0 beyond; a row with no visible column is all zeros. {@code offset} is the
+   * first query's position minus the first key's (0 for plain causal attention).
+   */
+  default void causalSoftmax(Stream s, Tensor x, float scale, int offset, Tensor y) {
+    throw new UnsupportedOperationException("causalSoftmax");
+  }
+
+  /** Backward of {@link #causalSoftmax} from its output: {@code dx = scale * y * (dy - sum_j(dy * y))} per row. */
+  default void causalSoftmaxBackward(Stream s, Tensor y, Tensor dy, float scale, Tensor dx) {
+    throw new UnsupportedOperationException("causalSoftmaxBackward");
+  }
+
+  /** {@code lse[r] = log(sum_j exp(x[r,j]))} of {@code x [R,V]} (rank 2, any strides) into {@code lse F32 [R]}. */
+  default void logSumExp(Stream s, Tensor x, Tensor lse) {
+    throw new UnsupportedOperationException("logSumExp");
+  }
+
+  /**
+   * {@code out[r] = x[r, targets[r] - first]} when {@code first <= targets[r] < first + V}, else 0;
+   * {@code x [R,V]}, {@code targets I32 [R]}, {@code out F32 [R]}. The target logits of a
+   * vocabulary shard whose first column is token {@code first}.
+   */
+  default void pickTargets(Stream s, Tensor x, Tensor targets, int first, Tensor out) {
+    throw new UnsupportedOperationException("pickTargets");
+  }
+
+  /**
+   * Cross-entropy gradient of a vocabulary shard: {@code dx[r,j] = scale * (exp(x[r,j] - lse[r]) -
+   * [targets[r] == first + j])}, with {@code lse} the log-sum-exp over the whole vocabulary.
+   */
+  default void crossEntropyBackward(Stream s, Tensor x, Tensor lse, Tensor targets, int first,
+      float scale, Tensor dx) {
+    throw new UnsupportedOperationException("crossEntropyBackward");
+  }
+
   // ---- collectives (issued from a stream, run on the communicator's queue) --------------------
 
   /** Equal split along dim 0: block i of {@code in} goes to member i, block j of {@code out} came from member j. */
@@ -226,6 +283,16 @@ public interface Device extends AutoCloseable {
 
   /** {@code out} = sum over members of {@code in} (may be the same tensor); identical on all members. */
   void allReduce(Stream from, Communicator comm, Tensor in, Tensor out, Event done);
+
+  /**
+   * Collective permute: member i's {@code in} goes to member {@code (i + offset) mod n}, so {@code
+   * out} receives member {@code (i - offset) mod n}'s; every member passes the same offset and
+   * shape. Context parallelism's K/V ring is a sequence of these.
+   */
+  default void shift(Stream from, Communicator comm, int offset, Tensor in, Tensor out,
+      Event done) {
+    throw new UnsupportedOperationException("shift");
+  }
 
   // ---- timeline --------------------------------------------------------------------------------
 
