@@ -1,8 +1,6 @@
 package dev.pipemoe.engine.model;
 
 import dev.pipemoe.engine.device.Tensor;
-import dev.pipemoe.engine.moe.Param;
-import java.util.List;
 
 /**
  * One layer of a rank's model, as the training step sees it: a function of x [S, M] into y [S, M]
@@ -12,7 +10,7 @@ import java.util.List;
  *
  * <p>Every method issues its work on the device of the rank it was built for; none synchronizes.
  */
-public interface Layer extends AutoCloseable {
+public interface Layer extends Trainable, AutoCloseable {
 
   /** What backward needs of one forward pass; the caller closes it after backward. */
   interface Saved extends AutoCloseable {
@@ -25,16 +23,6 @@ public interface Layer extends AutoCloseable {
 
   /** dy into dx (allocated by the caller); accumulates this layer's parameter gradients. */
   void backward(Saved saved, Tensor dy, Tensor dx);
-
-  /** Every trainable parameter, in a fixed order (zeroed, updated and probed in that order). */
-  List<Param> params();
-
-  /**
-   * The parameters that other ranks replicate, each group with the communicator over whose ranks
-   * its gradients are summed after backward. A parameter no other rank holds is in no group. Every
-   * rank must list them in the same order: a communicator matches collectives by issue order.
-   */
-  List<GradGroup> gradGroups();
 
   /**
    * What one pass reported, read back after the device is synchronized; a layer that routes

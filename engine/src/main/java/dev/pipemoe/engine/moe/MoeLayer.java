@@ -24,9 +24,19 @@ public final class MoeLayer implements AutoCloseable {
   private final LayerParams params;
   private final Schedule schedule;
   private final Tensor expertRows;
+  private final boolean residual;
 
   public MoeLayer(RankContext ctx, LayerParams params, Schedule schedule) {
+    this(ctx, params, schedule, true);
+  }
+
+  /**
+   * @param residual whether y includes x (the MoE stack's layers stack by it); without it y is the
+   *     MoE output alone, for a block that adds its residual around a pre-norm
+   */
+  public MoeLayer(RankContext ctx, LayerParams params, Schedule schedule, boolean residual) {
     this.ctx = ctx;
+    this.residual = residual;
     this.params = params;
     this.schedule = schedule;
     this.expertRows = ctx.device().alloc(DType.I32, ctx.shape().experts());
@@ -104,7 +114,11 @@ public final class MoeLayer implements AutoCloseable {
     ctx.label("combine-post");
     try (Tensor combinedF32 = ctx.contiguousF32(s, combined);
         Tensor rows = Views.reshape(d, combinedF32, (long) e * c, m)) {
-      d.copy(s, x, y);
+      if (residual) {
+        d.copy(s, x, y);
+      } else {
+        d.fill(s, y, 0f);
+      }
       d.gatherRows(s, rows, slots, weights, 1f, y);
     }
     ctx.label(null);
@@ -124,7 +138,11 @@ public final class MoeLayer implements AutoCloseable {
     int m = shape.hidden();
 
     ctx.label("combine-post");
-    d.copy(s, dy, dx); // the residual
+    if (residual) {
+      d.copy(s, dy, dx);
+    } else {
+      d.fill(s, dx, 0f);
+    }
     try (Tensor dCombinedF32 = ctx.alloc((long) e * c, m);
         Tensor combinedF32 = ctx.contiguousF32(s, act.combined());
         Tensor combinedRows = Views.reshape(d, combinedF32, (long) e * c, m);

@@ -36,12 +36,27 @@ public final class RankContext implements AutoCloseable {
   private final Communicator tp;
   private final Communicator expertReplicas;
   private final Communicator router;
+  private final Communicator cp;
+  private final Communicator dense;
+  private final Stream cpIssue;
   private final java.util.List<Event> events = new java.util.ArrayList<>();
 
+  /** A rank of the MoE stack alone: no CP, no dense layers. */
   public RankContext(Device device, LayerShape shape, boolean sharedLinks) {
+    this(device, shape, sharedLinks, 1, false);
+  }
+
+  /**
+   * @param contextParallel CP; its ring (and the stream its shifts are issued from) exists when CP
+   *     > 1
+   * @param denseLayers whether the model has dense layers, whose gradients are summed over the
+   *     dense group (the MoE stack alone has none, and creates no such group)
+   */
+  public RankContext(Device device, LayerShape shape, boolean sharedLinks, int contextParallel,
+      boolean denseLayers) {
     this.device = device;
     this.shape = shape;
-    this.topology = Topology.of(device.rank(), shape);
+    this.topology = Topology.of(device.rank(), shape, contextParallel);
     this.compute = device.computeStream();
     this.a2aIssue = device.newStream("a2a-issue");
     this.tpIssue = device.newStream("tp-issue");
@@ -55,6 +70,12 @@ public final class RankContext implements AutoCloseable {
         ? device.newCommunicator(topology.routerGroupName(shape.sequenceParallel()), routerRanks,
             LINKS_EP)
         : null;
+    this.cp = contextParallel > 1
+        ? device.newCommunicator(topology.cpGroupName(), topology.cpGroup(), LINKS_EP) : null;
+    this.cpIssue = contextParallel > 1 ? device.newStream("cp-issue") : null;
+    int[] denseRanks = topology.denseGroup();
+    this.dense = denseLayers && denseRanks.length > 1
+        ? device.newCommunicator(topology.denseGroupName(), denseRanks, LINKS_EP) : null;
   }
 
   public Device device() {
@@ -97,6 +118,21 @@ public final class RankContext implements AutoCloseable {
   /** The group over which router gradients are summed, or null when this rank is alone. */
   public Communicator router() {
     return router;
+  }
+
+  /** The CP ring (ranks in CP order), or null without context parallelism. */
+  public Communicator cp() {
+    return cp;
+  }
+
+  /** The stream CP's ring shifts are issued from (waits only), or null without CP. */
+  public Stream cpIssue() {
+    return cpIssue;
+  }
+
+  /** The group over which dense gradients are summed, or null when this rank is alone or there are no dense layers. */
+  public Communicator dense() {
+    return dense;
   }
 
   public void label(String label) {
@@ -167,8 +203,10 @@ public final class RankContext implements AutoCloseable {
     if (expertReplicas != null) {
       expertReplicas.close();
     }
-    if (router != null) {
-      router.close();
+    for (Communicator c : new Communicator[] {router, cp, dense}) {
+      if (c != null) {
+        c.close();
+      }
     }
   }
 }

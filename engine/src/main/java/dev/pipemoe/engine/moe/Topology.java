@@ -3,17 +3,68 @@ package dev.pipemoe.engine.moe;
 /**
  * Where a rank sits: its TP index t, data index d, EP index, and the global ranks of each of its
  * groups (layout in {@link dev.pipemoe.engine.moe}).
+ *
+ * <p>With context parallelism the MoE block's data ranks are the CP x DP ranks: data index d = c +
+ * CP * p for CP index c and DP index p, so {@code rank = t + TP * (c + CP * p)} (TP innermost, then
+ * CP). EP and expert-replica groups are cut from the data ranks as without CP.
+ *
+ * @param data the MoE block's data ranks, CP x DP
+ * @param context CP, which divides data
  */
-public record Topology(int rank, int tensor, int data, int expert) {
+public record Topology(int rank, int tensor, int data, int expert, int context) {
 
   public Topology {
     if (rank < 0 || rank >= tensor * data) {
       throw new IllegalArgumentException("rank " + rank + " outside world " + tensor * data);
     }
+    if (context < 1 || data % context != 0) {
+      throw new IllegalArgumentException("CP=" + context + " must divide the data ranks " + data);
+    }
+  }
+
+  /** Without context parallelism. */
+  public Topology(int rank, int tensor, int data, int expert) {
+    this(rank, tensor, data, expert, 1);
   }
 
   public static Topology of(int rank, LayerShape shape) {
-    return new Topology(rank, shape.tensor(), shape.data(), shape.expert());
+    return of(rank, shape, 1);
+  }
+
+  public static Topology of(int rank, LayerShape shape, int contextParallel) {
+    return new Topology(rank, shape.tensor(), shape.data(), shape.expert(), contextParallel);
+  }
+
+  /** c: which contiguous chunk of each sequence this rank holds. */
+  public int cpIndex() {
+    return dataIndex() % context;
+  }
+
+  /** p: which of the DP ranks' distinct samples this rank sees. */
+  public int dpIndex() {
+    return dataIndex() / context;
+  }
+
+  /** The CP ring: same t and DP index, every c in ring order. */
+  public int[] cpGroup() {
+    int[] r = new int[context];
+    for (int c = 0; c < context; c++) {
+      r[c] = tpIndex() + tensor * (c + context * dpIndex());
+    }
+    return r;
+  }
+
+  /** The ranks over which dense (non-expert) gradients are summed: every CP x DP rank of one t. */
+  public int[] denseGroup() {
+    return routerGroup(false);
+  }
+
+  public String cpGroupName() {
+    return "cp" + dpIndex() + "." + tpIndex();
+  }
+
+  public String denseGroupName() {
+    return "dense." + tpIndex();
   }
 
   public int tpIndex() {
