@@ -48,6 +48,28 @@ public final class Param implements AutoCloseable {
     d.adam(s, value, grad, m, v, params, step);
   }
 
+  /**
+   * One Adam update of elements [from, to) of the flattened parameter, from {@code shardGrad}
+   * (the reduced gradient of just those elements): a distributed optimizer's shard.
+   */
+  public void adamShard(Device d, Stream s, AdamParams params, int step, long from, long to,
+      Tensor shardGrad) {
+    try (Tensor valueShard = flatSlice(d, value, from, to);
+        Tensor mShard = flatSlice(d, m, from, to);
+        Tensor vShard = flatSlice(d, v, from, to)) {
+      d.adam(s, valueShard, shardGrad, mShard, vShard, params, step);
+    }
+  }
+
+  /** Elements [from, to) of a contiguous tensor, as a rank-1 view. */
+  public static Tensor flatSlice(Device d, Tensor t, long from, long to) {
+    return d.view(t, from, new long[] {to - from}, new long[] {1});
+  }
+
+  public long numel() {
+    return value.numel();
+  }
+
   @Override
   public void close() {
     value.close();

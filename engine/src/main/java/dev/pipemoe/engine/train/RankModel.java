@@ -8,7 +8,13 @@ import dev.pipemoe.engine.device.OpRecord;
 import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import dev.pipemoe.engine.metrics.StepTimes;
+import dev.pipemoe.engine.device.Communicator;
+import dev.pipemoe.engine.model.GptLayout;
+import dev.pipemoe.engine.model.GptModel;
+import dev.pipemoe.engine.model.GptShape;
 import dev.pipemoe.engine.model.GradGroup;
+import dev.pipemoe.engine.model.MicroBatch;
+import dev.pipemoe.engine.model.Trainable;
 import dev.pipemoe.engine.model.Layer;
 import dev.pipemoe.engine.model.LayerStats;
 import dev.pipemoe.engine.model.MoeBlock;
@@ -25,9 +31,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One rank's model, data and training step. The student and the teacher have the same
- * architecture ({@link #layers}); the teacher (other seed, serial schedule) produced the targets
- * once at set-up. The step sees the model only as a stack of {@link Layer}s.
+ * One rank's model, data and training step, of one of two architectures.
+ *
+ * <p>The whole model ({@code plan.gpt()} set, {@link GptModel}): each step runs the plan's
+ * micro-batches of tokens (those of this rank's DP index; CP and TP ranks of one DP index see the
+ * same samples), accumulating the gradients of the mean cross-entropy over the global batch's
+ * tokens; then the DP gradient reduction and Adam ({@link #update}). A rank's loss is the mean over
+ * its own tokens; with equal token counts the mean over ranks is the global mean.
+ *
+ * <p>The MoE stack alone: the student and the teacher have the same architecture ({@link
+ * #layers}); the teacher (other seed, serial schedule) produced the targets once at set-up. The
+ * step sees the model only as a stack of {@link Layer}s.
  *
  * <p>Loss: every rank's MSE over its own tokens; the job's loss is the mean over ranks. Gradients
  * are scaled so that summing them over the ranks that replicate a parameter gives the gradient of
@@ -41,6 +55,8 @@ final class RankModel implements AutoCloseable {
   private final Device device;
   private final RankContext ctx;
   private final List<Layer> student;
+  /** The whole model, or null for the MoE stack alone (then {@link #student} holds its layers). */
+  private final GptModel gpt;
   private final List<Tensor> inputs = new ArrayList<>();
   private final List<Tensor> targets = new ArrayList<>();
   private final AdamParams adam;
@@ -48,9 +64,17 @@ final class RankModel implements AutoCloseable {
   RankModel(TrainingPlan plan, Device device) {
     this.plan = plan;
     this.device = device;
-    this.ctx = new RankContext(device, plan.shape(), plan.sharedLinks());
     this.adam = AdamParams.of((float) plan.learningRate());
-    this.student = layers(plan.seed(), plan.schedule());
+    if (plan.gpt() == null) {
+      this.ctx = new RankContext(device, plan.shape(), plan.sharedLinks());
+      this.student = layers(plan.seed(), plan.schedule());
+      this.gpt = null;
+    } else {
+      this.ctx = new RankContext(device, plan.shape(), plan.sharedLinks(),
+          plan.gpt().contextParallel(), true);
+      this.student = List.of();
+      this.gpt = new GptModel(ctx, plan.gpt(), plan.seed(), plan.layers(), plan.schedule());
+    }
   }
 
   /** The model's architecture, for the student and the teacher alike: MoE blocks, one per layer. */
@@ -66,8 +90,14 @@ final class RankModel implements AutoCloseable {
     return ctx;
   }
 
-  /** Inputs and the teacher's targets for every batch; leaves the timeline empty. */
+  /**
+   * Inputs and the teacher's targets for every batch; leaves the timeline empty. The whole model
+   * reads its tokens step by step.
+   */
   void prepareData() {
+    if (gpt != null) {
+      return;
+    }
     LayerShape shape = plan.shape();
     Topology topo = ctx.topology();
     List<Layer> teacher = layers(plan.seed() ^ TEACHER, new SerialSchedule());
@@ -153,19 +183,20 @@ final class RankModel implements AutoCloseable {
 
   /** One training step: forward, backward, gradient reduction, Adam. */
   RankStep step(int step) {
+    if (gpt != null) {
+      return wholeModelStep(step);
+    }
     Stream s = ctx.compute();
     long start = device.nowNanos();
     PassResult r = pass(step % plan.batches(), s);
     r.output().close();
     r.inputGrad().close();
-    ctx.label("grad-sync");
-    for (Layer layer : student) {
-      reduceGrads(layer, s);
-    }
-    ctx.label("optimizer");
-    for (Layer layer : student) {
-      layer.params().forEach(p -> p.adam(device, s, adam, step + 1));
-    }
+    update(student, step);
+    return finish(step, start, r.loss(), r.stats());
+  }
+
+  /** Synchronizes the step and accounts for it. */
+  private RankStep finish(int step, long start, double loss, LayerStats stats) {
     device.synchronize();
     long end = device.nowNanos();
     ctx.label(null);
@@ -173,16 +204,136 @@ final class RankModel implements AutoCloseable {
     ctx.releaseEvents();
     StepTimes times = StepTimes.of(timeline, start, end, ctx.compute().name(),
         ctx.ep().queue().name(), ctx.tp().queue().name());
-    return new RankStep(step, device.rank(), times, r.loss(), r.stats().auxLoss(),
-        r.stats().droppedChoices(), start, timeline);
+    return new RankStep(step, device.rank(), times, loss, stats.auxLoss(),
+        stats.droppedChoices(), start, timeline);
+  }
+
+  /** What the whole model's micro-batches of one step produced, read back to the host. */
+  private record WholePass(double loss, LayerStats stats, float[] logits, float[] embeddingGrad) {}
+
+  /**
+   * Zeroes gradients, then forward and backward of every micro-batch of {@code step}, accumulating
+   * the gradients of the mean cross-entropy over the global batch's tokens; synchronizes and reads
+   * the loss (this rank's mean over its tokens), the stats and, when asked, the last micro-batch's
+   * logits and embedding-output gradient.
+   */
+  private WholePass wholePass(int step, boolean readBack) {
+    Stream s = ctx.compute();
+    for (Trainable part : gpt.parts()) {
+      part.params().forEach(p -> p.zeroGrad(device, s));
+    }
+    GptShape shape = plan.gpt();
+    GptLayout lay = gpt.layout();
+    Topology topo = ctx.topology();
+    int dataRanks = plan.shape().data() / shape.contextParallel();
+    long globalTokens = (long) dataRanks * shape.microBatches() * shape.microBatchSize()
+        * shape.seqLength();
+    float scale = (float) (1.0 / globalTokens);
+    List<MicroBatch> batches = new ArrayList<>();
+    List<GptModel.Pass> passes = new ArrayList<>();
+    for (int mb = 0; mb < shape.microBatches(); mb++) {
+      int[] seqs = plan.tokens().sequences(step, mb, topo.dpIndex(), dataRanks,
+          shape.microBatchSize(), shape.seqLength() + 1);
+      MicroBatch batch = MicroBatch.of(device, lay, seqs);
+      batches.add(batch);
+      passes.add(gpt.run(batch, scale));
+    }
+    device.synchronize();
+    double lossSum = 0;
+    LayerStats stats = LayerStats.NONE;
+    for (GptModel.Pass pass : passes) {
+      lossSum += gpt.lossSum(pass);
+      stats = stats.plus(gpt.stats(pass));
+    }
+    GptModel.Pass last = passes.get(passes.size() - 1);
+    float[] logits = readBack ? device.readFloats(last.head().logits()) : null;
+    float[] embeddingGrad = readBack ? device.readFloats(last.embeddingGrad()) : null;
+    passes.forEach(GptModel.Pass::close);
+    batches.forEach(MicroBatch::close);
+    double tokens = (double) shape.microBatches() * lay.chunkTokens();
+    return new WholePass(lossSum / tokens, stats, logits, embeddingGrad);
+  }
+
+  private RankStep wholeModelStep(int step) {
+    long start = device.nowNanos();
+    WholePass r = wholePass(step, false);
+    update(gpt.parts(), step);
+    return finish(step, start, r.loss(), r.stats());
+  }
+
+  /**
+   * The DP gradient reduction and Adam. Without a distributed optimizer: one in-place all-reduce
+   * per replicated gradient, then Adam on every parameter. With one: each replicated parameter
+   * whose size its group divides is reduce-scattered over the group, Adam updates this rank's
+   * shard of it, and the updated shards are all-gathered; the others fall back to all-reduce and a
+   * whole update.
+   */
+  private void update(List<? extends Trainable> parts, int step) {
+    Stream s = ctx.compute();
+    boolean distributed = plan.gpt() != null && plan.gpt().distributedOptimizer();
+    if (!distributed) {
+      ctx.label("grad-sync");
+      parts.forEach(part -> reduceGrads(part, s));
+      ctx.label("optimizer");
+      for (Trainable part : parts) {
+        part.params().forEach(p -> p.adam(device, s, adam, step + 1));
+      }
+      return;
+    }
+    record Shard(Param param, Communicator comm, Tensor grad, long from, long to) {}
+    Map<Param, Shard> shards = new LinkedHashMap<>();
+    ctx.label("grad-sync");
+    for (Trainable part : parts) {
+      for (GradGroup group : part.gradGroups()) {
+        int size = group.comm().size();
+        for (Param p : group.params()) {
+          Event done = ctx.event();
+          if (p.numel() % size != 0) {
+            device.allReduce(s, group.comm(), p.grad(), p.grad(), done);
+          } else {
+            long n = p.numel() / size;
+            long from = group.comm().index() * n;
+            Tensor shardGrad = device.alloc(DType.F32, n);
+            try (Tensor flat = Param.flatSlice(device, p.grad(), 0, p.numel())) {
+              device.reduceScatter(s, group.comm(), flat, shardGrad, done);
+            }
+            shards.put(p, new Shard(p, group.comm(), shardGrad, from, from + n));
+          }
+          device.waitEvent(s, done);
+        }
+      }
+    }
+    ctx.label("optimizer");
+    for (Trainable part : parts) {
+      for (Param p : part.params()) {
+        Shard sh = shards.get(p);
+        if (sh == null) {
+          p.adam(device, s, adam, step + 1);
+        } else {
+          p.adamShard(device, s, adam, step + 1, sh.from(), sh.to(), sh.grad());
+        }
+      }
+    }
+    ctx.label("grad-sync");
+    for (Shard sh : shards.values()) {
+      Event done = ctx.event();
+      try (Tensor updated = Param.flatSlice(device, sh.param().value(), sh.from(), sh.to());
+          Tensor mine = device.alloc(DType.F32, sh.to() - sh.from());
+          Tensor whole = Param.flatSlice(device, sh.param().value(), 0, sh.param().numel())) {
+        device.copy(s, updated, mine);
+        device.allGather(s, sh.comm(), mine, whole, done);
+      }
+      device.waitEvent(s, done);
+      sh.grad().close();
+    }
   }
 
   /**
    * Sums a layer's replicated gradients over their replicas, one in-place all-reduce per parameter,
    * each awaited by the compute stream before Adam reads the gradient.
    */
-  private void reduceGrads(Layer layer, Stream s) {
-    for (GradGroup group : layer.gradGroups()) {
+  private void reduceGrads(Trainable part, Stream s) {
+    for (GradGroup group : part.gradGroups()) {
       for (Param p : group.params()) {
         Event done = ctx.event();
         device.allReduce(s, group.comm(), p.grad(), p.grad(), done);
@@ -191,15 +342,32 @@ final class RankModel implements AutoCloseable {
     }
   }
 
-  Probe probe(int batch) {
+  /**
+   * One forward and backward pass (the whole model: step 0's micro-batches), read back; with
+   * {@code reduced} the gradients are summed over their replicas first, as the step does before
+   * Adam.
+   */
+  Probe probe(int batch, boolean reduced) {
+    if (gpt != null) {
+      WholePass r = wholePass(batch, true);
+      if (reduced) {
+        ctx.label("grad-sync");
+        gpt.parts().forEach(part -> reduceGrads(part, ctx.compute()));
+        device.synchronize();
+      }
+      Probe probe = new Probe(device.rank(), r.loss(), r.logits(), r.embeddingGrad(),
+          gradients(gpt.parts()));
+      device.drainTimeline();
+      ctx.releaseEvents();
+      return probe;
+    }
     Stream s = ctx.compute();
     PassResult r = pass(batch, s);
-    Map<String, float[]> grads = new LinkedHashMap<>();
-    for (Layer layer : student) {
-      for (Param p : layer.params()) {
-        grads.put(p.name(), device.readFloats(p.grad()));
-      }
+    if (reduced) {
+      student.forEach(layer -> reduceGrads(layer, s));
+      device.synchronize();
     }
+    Map<String, float[]> grads = gradients(student);
     Probe probe = new Probe(device.rank(), r.loss(), device.readFloats(r.output()),
         device.readFloats(r.inputGrad()), grads);
     r.output().close();
@@ -209,8 +377,43 @@ final class RankModel implements AutoCloseable {
     return probe;
   }
 
+  private Map<String, float[]> gradients(List<? extends Trainable> parts) {
+    Map<String, float[]> grads = new LinkedHashMap<>();
+    for (Trainable part : parts) {
+      for (Param p : part.params()) {
+        grads.put(p.name(), device.readFloats(p.grad()));
+      }
+    }
+    return grads;
+  }
+
+  /** Every parameter's values, by name (after synchronizing). */
+  Map<String, float[]> parameters() {
+    device.synchronize();
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (Trainable part : gpt != null ? gpt.parts() : student) {
+      for (Param p : part.params()) {
+        values.put(p.name(), device.readFloats(p.value()));
+      }
+    }
+    return values;
+  }
+
+  /** Applies {@code edit} to every parameter of this rank (for finite-difference checks). */
+  void edit(Trainer.ParamEdit edit) {
+    device.synchronize();
+    for (Trainable part : gpt != null ? gpt.parts() : student) {
+      for (Param p : part.params()) {
+        edit.apply(device, p);
+      }
+    }
+  }
+
   @Override
   public void close() {
+    if (gpt != null) {
+      gpt.close();
+    }
     student.forEach(Layer::close);
     inputs.forEach(Tensor::close);
     targets.forEach(Tensor::close);

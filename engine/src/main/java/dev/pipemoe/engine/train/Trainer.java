@@ -1,8 +1,11 @@
 package dev.pipemoe.engine.train;
 
+import dev.pipemoe.engine.device.Device;
 import dev.pipemoe.engine.device.Fabric;
+import dev.pipemoe.engine.moe.Param;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,12 +59,41 @@ public final class Trainer {
 
   /** One forward and backward pass on batch 0, read back per rank (for comparing schedules). */
   public static List<Probe> probe(Fabric fabric, TrainingPlan plan) {
+    return probe(fabric, plan, false, (d, p) -> {});
+  }
+
+  /** A change to a rank's parameter before a probe (a finite-difference check's nudge). */
+  public interface ParamEdit {
+    void apply(Device device, Param param);
+  }
+
+  /**
+   * {@link #probe(Fabric, TrainingPlan)} after {@code edit} has seen every parameter of every rank;
+   * with {@code reduced} the gradients are summed over their replicas, as before Adam.
+   */
+  public static List<Probe> probe(Fabric fabric, TrainingPlan plan, boolean reduced,
+      ParamEdit edit) {
     int world = plan.shape().worldSize();
     checkWorld(fabric, world);
     return runRanks(fabric, fabric.localRanks(), () -> {}, rank -> {
       try (RankModel model = new RankModel(plan, fabric.device(rank))) {
         model.prepareData();
-        return model.probe(0);
+        model.edit(edit);
+        return model.probe(0, reduced);
+      }
+    });
+  }
+
+  /** Every rank's parameters, by name, after {@code plan.steps()} training steps. */
+  public static List<Map<String, float[]>> parametersAfter(Fabric fabric, TrainingPlan plan) {
+    checkWorld(fabric, plan.shape().worldSize());
+    return runRanks(fabric, fabric.localRanks(), () -> {}, rank -> {
+      try (RankModel model = new RankModel(plan, fabric.device(rank))) {
+        model.prepareData();
+        for (int s = 0; s < plan.steps(); s++) {
+          model.step(s);
+        }
+        return model.parameters();
       }
     });
   }
@@ -117,7 +149,7 @@ public final class Trainer {
 
   private static void checkWorld(Fabric fabric, int world) {
     if (fabric.worldSize() != world) {
-      throw new IllegalArgumentException("the plan needs " + world + " ranks (TP x DP), the fabric has "
+      throw new IllegalArgumentException("the plan needs " + world + " ranks (TP x CP x DP), the fabric has "
           + fabric.worldSize());
     }
   }
