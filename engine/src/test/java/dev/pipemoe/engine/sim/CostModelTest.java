@@ -3,6 +3,7 @@ package dev.pipemoe.engine.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.pipemoe.engine.device.DType;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -43,5 +44,43 @@ class CostModelTest {
     assertThat(CostModel.collectiveBytes("all_gather", 4, 100)).isEqualTo(300);
     assertThat(CostModel.collectiveBytes("all_reduce", 4, 100)).isEqualTo(150);
     assertThat(CostModel.collectiveBytes("all_to_all", 1, 100)).isZero();
+  }
+
+  @Test
+  void aShiftIsOneStepThatSendsTheWholeInputToOnePeer() {
+    CostModel c = new CostModel(P);
+    assertThat(c.collectiveStartup("shift", 8, true)).isCloseTo(5e-6 + 20e-6, within(1e-15));
+    assertThat(c.collectiveStartup("shift", 2, false)).isCloseTo(5e-6 + 10e-6, within(1e-15));
+    assertThat(CostModel.collectiveBytes("shift", 4, 100)).isEqualTo(100);
+    assertThat(CostModel.collectiveBytes("shift", 1, 100)).as("a group of one: a local copy")
+        .isZero();
+  }
+
+  /**
+   * The row ops of the whole model are memory-bound: 4 MB of x read and y written by an RMSNorm
+   * of [1024, 512] (gamma and rstd add 6 KB) at 1 TB/s x 0.8, plus launch.
+   */
+  @Test
+  void theTransformerRowOpsAreCostedByTheirBytes() {
+    try (SimFabric f = new SimFabric(1, P, false)) {
+      var d = f.device(0);
+      var s = d.computeStream();
+      var x = d.alloc(DType.F32, 1024, 512);
+      var gamma = d.alloc(DType.F32, 512);
+      var rstd = d.alloc(DType.F32, 1024);
+      var scores = d.alloc(DType.F32, 4, 256, 256);
+      d.rmsNorm(s, x, gamma, 1e-5f, x, rstd);
+      d.causalSoftmax(s, scores, 0.125f, 0, scores);
+      d.synchronize();
+      var t = d.drainTimeline();
+      double bytes = 2.0 * 1024 * 512 * 4 + 512 * 4 + 1024 * 4;
+      assertThat(t.get(0).op()).isEqualTo("rms_norm");
+      assertThat(t.get(0).durationNanos() * 1e-9)
+          .isCloseTo(5e-6 + bytes / (1e12 * 0.8), within(1e-9));
+      // every B x Q x K element read and written, masked or not
+      assertThat(t.get(1).op()).isEqualTo("causal_softmax");
+      assertThat(t.get(1).durationNanos() * 1e-9)
+          .isCloseTo(5e-6 + 2.0 * 4 * 256 * 256 * 4 / (1e12 * 0.8), within(1e-9));
+    }
   }
 }
