@@ -7,7 +7,10 @@ package dev.pipemoe.engine.device;
  * reports ({@link DeviceException}), never a crash.
  *
  * <p>Shapes are row-major; strides are in elements. The innermost stride of every tensor a device
- * hands out is 1, and views must keep it so.
+ * allocates is 1. A view may have another (a transposed view), but only an op that says it takes
+ * any strides accepts it ({@link Device#logSumExp}, for the vocabulary-parallel cross-entropy's
+ * [rows, shards] view of gathered shard results); every other op, host read or write and
+ * collective refuses it as a bad argument.
  */
 public interface Tensor extends AutoCloseable {
   DType dtype();

@@ -23,6 +23,8 @@ final class Collective {
   final int expected;
   /** Bytes each member sends (docs/engine.md, "Collective volumes"). */
   double bytes;
+  /** A shift's offset modulo the group size (0 for the other kinds): part of what must match. */
+  int offset;
 
   Collective(SimGroup group, long seq, String kind) {
     this.group = group;
@@ -36,24 +38,35 @@ final class Collective {
   }
 
   /**
-   * Adds member {@code index}'s op. A different kind or input shape than the others' fails the op,
-   * and with it every member when the collective runs: a peer's choice is found while running, so
-   * it poisons the queues instead of refusing the call (the Device contract).
+   * Adds member {@code index}'s op. A different kind, input shape or shift offset (modulo the
+   * group size) than the others' fails the op, and with it every member when the collective runs:
+   * a peer's choice is found while running, so it poisons the queues instead of refusing the call
+   * (the Device contract).
    */
-  void join(int index, Op op, SimTensor input, SimTensor output) {
+  void join(int index, Op op, SimTensor input, SimTensor output, int shiftOffset) {
+    int off = Math.floorMod(shiftOffset, members.length);
+    boolean first = present().isEmpty();
     for (int i = 0; i < members.length && op.error == null; i++) {
-      if (members[i] != null && (!kind.equals(op.name)
+      if (members[i] != null && (!kind.equals(op.name) || offset != off
           || !Arrays.equals(in[i].shape, input.shape) || in[i].dtype != input.dtype)) {
-        op.error = new DeviceException(4, op.name + ": rank " + op.rank() + " issued " + op.name
-            + " " + input + " as collective #" + seq + " of group " + group.name + ", where rank "
-            + members[i].rank() + " issued " + kind + " " + in[i] + ": members must issue the"
-            + " same collectives in the same order");
+        op.error = new DeviceException(4, op.name + ": rank " + op.rank() + " issued "
+            + describe(op.name, input, off) + " as collective #" + seq + " of group "
+            + group.name + ", where rank " + members[i].rank() + " issued "
+            + describe(kind, in[i], offset) + ": members must issue the same collectives in the"
+            + " same order");
       }
+    }
+    if (first) {
+      offset = off;
     }
     members[index] = op;
     in[index] = input;
     out[index] = output;
     op.collective = this;
+  }
+
+  private static String describe(String kind, SimTensor input, int offset) {
+    return kind + " " + input + (kind.equals("shift") ? " by " + offset : "");
   }
 
   boolean complete() {

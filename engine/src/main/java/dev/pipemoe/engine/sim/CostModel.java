@@ -12,8 +12,9 @@ package dev.pipemoe.engine.sim;
  *                  time per element of that op (only a CPU has any: erf, exp, sqrt)
  *   collective     launch + alpha x steps(kind, p), then bytes(kind, p) at the link's bandwidth,
  *                  shared with concurrent transfers by the link model ({@link FluidModel})
- *                  steps: all-to-all 1 (direct exchange), all-gather and reduce-scatter p-1 (ring),
- *                  all-reduce 2(p-1) (ring); bytes as {@link #collectiveBytes}
+ *                  steps: all-to-all 1 (direct exchange), shift 1 (each member sends its input
+ *                  to one peer), all-gather and reduce-scatter p-1 (ring), all-reduce 2(p-1)
+ *                  (ring); bytes as {@link #collectiveBytes}
  * </pre>
  */
 final class CostModel {
@@ -48,7 +49,7 @@ final class CostModel {
       return profile.launchSeconds();
     }
     int steps = switch (kind) {
-      case "all_to_all" -> 1;
+      case "all_to_all", "shift" -> 1;
       case "all_gather", "reduce_scatter" -> members - 1;
       case "all_reduce" -> 2 * (members - 1);
       default -> throw new IllegalArgumentException("not a collective: " + kind);
@@ -59,7 +60,8 @@ final class CostModel {
   /**
    * Bytes each member sends in a collective of {@code members} whose input is {@code inBytes} per
    * member: all-to-all and reduce-scatter (p-1)/p of it, all-gather p-1 times it, all-reduce
-   * 2(p-1)/p (ring). The native runtime's link model uses the same volumes.
+   * 2(p-1)/p (ring), shift all of it (to one peer, whatever the offset). The native runtime's link
+   * model uses the same volumes.
    */
   static double collectiveBytes(String kind, int members, double inBytes) {
     if (members <= 1) {
@@ -69,6 +71,7 @@ final class CostModel {
     return switch (kind) {
       case "all_to_all", "reduce_scatter" -> (p - 1) * inBytes / p;
       case "all_gather" -> (p - 1) * inBytes;
+      case "shift" -> inBytes;
       case "all_reduce" -> 2.0 * (p - 1) * inBytes / p;
       default -> throw new IllegalArgumentException("not a collective: " + kind);
     };

@@ -50,9 +50,10 @@ final class SimChecks {
   }
 
   /**
-   * A view of base's storage: offsets, shapes and strides non-negative, the innermost stride 1
-   * (unless that dimension has one element: the view then gets stride 1 there), and every element
-   * inside the storage.
+   * A view of base's storage: offsets, shapes and strides non-negative, and every element inside
+   * the storage. Its innermost stride may be other than 1 (a transposed view); only ops that say
+   * so ({@code logSumExp}) accept such an operand, the others refuse it ({@link #operand}). A
+   * dimension of one element gets stride 1 there.
    */
   static void view(Tensor base, long offset, long[] shape, long[] strides) {
     String op = "view";
@@ -79,10 +80,6 @@ final class SimChecks {
       }
       empty |= shape[i] == 0;
       last += shape[i] == 0 ? 0 : (shape[i] - 1) * strides[i];
-    }
-    int in = shape.length - 1;
-    if (shape.length > 0 && strides[in] != 1 && shape[in] > 1) {
-      fail(op, "strides[" + in + "] is " + strides[in] + " but the innermost stride must be 1");
     }
     if (!empty && last >= b.storage.elements()) {
       fail(op, "the view reaches element " + last + " but base's storage has "
@@ -113,6 +110,7 @@ final class SimChecks {
           + " variant");
     }
     SimTensor s = tensor(op, t, "tensor t");
+    needUnitInnerStride(op, s, "t");
     if (count >= 0 && count != s.numel()) {
       fail(op, "count is " + count + " but t is " + dims(s) + " (" + s.numel() + " elements)");
     }
@@ -375,6 +373,78 @@ final class SimChecks {
     needSameShape(op, tdp, "dprobs", tp, "probs");
   }
 
+  // ---- transformer: norm, attention, cross-entropy ----------------------------------------------
+
+  static void rmsNorm(int device, Tensor x, Tensor gamma, float eps, Tensor y, Tensor rstd) {
+    String op = "rmsNorm";
+    SimTensor tx = f32(op, device, x, "x", 2), tg = f32(op, device, gamma, "gamma", 1);
+    SimTensor ty = f32(op, device, y, "y", 2), tr = f32(op, device, rstd, "rstd", 1);
+    needDim(op, tg, "gamma", 0, tx.shape[1], "x's columns");
+    needSameShape(op, tx, "x", ty, "y");
+    needDim(op, tr, "rstd", 0, tx.shape[0], "x's rows");
+    if (!(eps > 0) || !Float.isFinite(eps)) {
+      fail(op, "eps is " + g(eps) + " but must be finite and > 0");
+    }
+  }
+
+  static void rmsNormBackward(int device, Tensor x, Tensor gamma, Tensor rstd, Tensor dy,
+      Tensor dx, Tensor dGamma) {
+    String op = "rmsNormBackward";
+    SimTensor tx = f32(op, device, x, "x", 2), tg = f32(op, device, gamma, "gamma", 1);
+    SimTensor tr = f32(op, device, rstd, "rstd", 1), tdy = f32(op, device, dy, "dy", 2);
+    SimTensor tdx = f32(op, device, dx, "dx", 2), tdg = f32(op, device, dGamma, "dgamma", 1);
+    needDim(op, tg, "gamma", 0, tx.shape[1], "x's columns");
+    needDim(op, tr, "rstd", 0, tx.shape[0], "x's rows");
+    needSameShape(op, tx, "x", tdy, "dy");
+    needSameShape(op, tx, "x", tdx, "dx");
+    needSameShape(op, tg, "gamma", tdg, "dgamma");
+  }
+
+  static void causalSoftmax(int device, Tensor x, float scale, int offset, Tensor y) {
+    String op = "causalSoftmax";
+    SimTensor tx = f32(op, device, x, "x", 3), ty = f32(op, device, y, "y", 3);
+    needSameShape(op, tx, "x", ty, "y");
+    needFinite(op, scale, "scale");
+  }
+
+  static void causalSoftmaxBackward(int device, Tensor y, Tensor dy, float scale, Tensor dx) {
+    String op = "causalSoftmaxBackward";
+    SimTensor ty = f32(op, device, y, "y", 3), tdy = f32(op, device, dy, "dy", 3);
+    SimTensor tdx = f32(op, device, dx, "dx", 3);
+    needSameShape(op, ty, "y", tdy, "dy");
+    needSameShape(op, ty, "y", tdx, "dx");
+    needFinite(op, scale, "scale");
+  }
+
+  /** x [R,V] with any strides (the transposed view of gathered shards); lse F32 [R]. */
+  static void logSumExp(int device, Tensor x, Tensor lse) {
+    String op = "logSumExp";
+    SimTensor tx = anyStrides(op, device, x, "x");
+    needDtype(op, tx, "x", DType.F32);
+    needRank(op, tx, "x", 2);
+    SimTensor tl = f32(op, device, lse, "lse", 1);
+    needDim(op, tl, "lse", 0, tx.shape[0], "x's rows");
+  }
+
+  static void pickTargets(int device, Tensor x, Tensor targets, int first, Tensor out) {
+    String op = "pickTargets";
+    SimTensor tx = f32(op, device, x, "x", 2), tt = i32(op, device, targets, "targets", 1);
+    SimTensor to = f32(op, device, out, "out", 1);
+    needDim(op, tt, "targets", 0, tx.shape[0], "x's rows");
+    needDim(op, to, "out", 0, tx.shape[0], "x's rows");
+  }
+
+  static void crossEntropyBackward(int device, Tensor x, Tensor lse, Tensor targets, int first,
+      float scale, Tensor dx) {
+    String op = "crossEntropyBackward";
+    SimTensor tx = f32(op, device, x, "x", 2), tl = f32(op, device, lse, "lse", 1);
+    SimTensor tt = i32(op, device, targets, "targets", 1), tdx = f32(op, device, dx, "dx", 2);
+    needDim(op, tl, "lse", 0, tx.shape[0], "x's rows");
+    needDim(op, tt, "targets", 0, tx.shape[0], "x's rows");
+    needSameShape(op, tx, "x", tdx, "dx");
+    needFinite(op, scale, "scale");
+  }
+
   // ---- collectives: this member's own operands, in a group of groupSize members ---------------
 
   static void allToAll(int device, Tensor in, Tensor out, int groupSize) {
@@ -391,6 +461,11 @@ final class SimChecks {
 
   static void allReduce(int device, Tensor in, Tensor out, int groupSize) {
     collective("allReduce", device, in, out, groupSize);
+  }
+
+  /** Any offset: it counts modulo the group size. */
+  static void shift(int device, Tensor in, Tensor out, int groupSize) {
+    collective("shift", device, in, out, groupSize);
   }
 
   /** Wire dtypes F32 or BF16, equal on both sides; dims past 0 equal; dim 0 by the op's rule. */
@@ -421,6 +496,7 @@ final class SimChecks {
       case "allGather" -> o0 == i0 * p ? null : "all-gather needs out dim 0 = group size * in dim 0";
       case "reduceScatter" -> i0 == o0 * p ? null
           : "reduce-scatter needs in dim 0 = group size * out dim 0";
+      case "shift" -> i0 == o0 ? null : "shift needs equal shapes";
       default -> i0 == o0 ? null : "all-reduce needs equal shapes";
     };
     if (rule != null) {
@@ -446,14 +522,30 @@ final class SimChecks {
     return s;
   }
 
-  /** A live tensor of the device the op is enqueued on. */
+  /** A live tensor of the device the op is enqueued on, its innermost stride 1. */
   private static SimTensor operand(String op, int device, Tensor t, String what) {
+    SimTensor s = anyStrides(op, device, t, what);
+    needUnitInnerStride(op, s, what);
+    return s;
+  }
+
+  /** A live tensor of the device the op is enqueued on, with any strides. */
+  private static SimTensor anyStrides(String op, int device, Tensor t, String what) {
     SimTensor s = tensor(op, t, what);
     if (s.device != device) {
       throw new DeviceException(ERR_HANDLE, op + ": " + what
           + " belongs to another device than the stream (rank " + device + ")");
     }
     return s;
+  }
+
+  /** Every op but those that say otherwise reads rows of consecutive elements. */
+  private static void needUnitInnerStride(String op, SimTensor t, String what) {
+    int in = t.shape.length - 1;
+    if (in >= 0 && t.strides[in] != 1 && t.shape[in] > 1) {
+      fail(op, what + " has innermost stride " + t.strides[in] + " but must have 1 (only"
+          + " logSumExp reads a transposed view)");
+    }
   }
 
   /** An F32 operand of the given rank (-1: any rank). */

@@ -562,26 +562,108 @@ final class SimDevice implements Device {
         p, p, g, a, a, b, b);
   }
 
+  // ---- ops: transformer (norm, attention, cross-entropy) -----------------------------------------
+
+  @Override
+  public void rmsNorm(Stream s, Tensor x, Tensor gamma, float eps, Tensor y, Tensor rstd) {
+    SimTensor a = t(x, "rms_norm", "x");
+    SimTensor g = t(gamma, "rms_norm", "gamma");
+    SimTensor b = t(y, "rms_norm", "y");
+    SimTensor r = t(rstd, "rms_norm", "rstd");
+    SimChecks.rmsNorm(rank, a, g, eps, b, r);
+    elementwise(s, "rms_norm", () -> SimKernels.rmsNorm(a, g, eps, b, r), a, g, b, r);
+  }
+
+  @Override
+  public void rmsNormBackward(Stream s, Tensor x, Tensor gamma, Tensor rstd, Tensor dy, Tensor dx,
+      Tensor dGamma) {
+    SimTensor a = t(x, "rms_norm_backward", "x");
+    SimTensor g = t(gamma, "rms_norm_backward", "gamma");
+    SimTensor r = t(rstd, "rms_norm_backward", "rstd");
+    SimTensor gy = t(dy, "rms_norm_backward", "dy");
+    SimTensor gx = t(dx, "rms_norm_backward", "dx");
+    SimTensor gg = t(dGamma, "rms_norm_backward", "dGamma");
+    SimChecks.rmsNormBackward(rank, a, g, r, gy, gx, gg);
+    elementwise(s, "rms_norm_backward", () -> SimKernels.rmsNormBackward(a, g, r, gy, gx, gg),
+        a, g, r, gy, gx, gg, gg);
+  }
+
+  @Override
+  public void causalSoftmax(Stream s, Tensor x, float scale, int offset, Tensor y) {
+    SimTensor a = t(x, "causal_softmax", "x");
+    SimTensor b = t(y, "causal_softmax", "y");
+    SimChecks.causalSoftmax(rank, a, scale, offset, b);
+    elementwise(s, "causal_softmax", () -> SimKernels.causalSoftmax(a, scale, offset, b), a, b);
+  }
+
+  @Override
+  public void causalSoftmaxBackward(Stream s, Tensor y, Tensor dy, float scale, Tensor dx) {
+    SimTensor a = t(y, "causal_softmax_backward", "y");
+    SimTensor b = t(dy, "causal_softmax_backward", "dy");
+    SimTensor c = t(dx, "causal_softmax_backward", "dx");
+    SimChecks.causalSoftmaxBackward(rank, a, b, scale, c);
+    elementwise(s, "causal_softmax_backward",
+        () -> SimKernels.causalSoftmaxBackward(a, b, scale, c), a, b, c);
+  }
+
+  @Override
+  public void logSumExp(Stream s, Tensor x, Tensor lse) {
+    SimTensor a = t(x, "log_sum_exp", "x");
+    SimTensor l = t(lse, "log_sum_exp", "lse");
+    SimChecks.logSumExp(rank, a, l);
+    elementwise(s, "log_sum_exp", () -> SimKernels.logSumExp(a, l), a, l);
+  }
+
+  @Override
+  public void pickTargets(Stream s, Tensor x, Tensor targets, int first, Tensor out) {
+    SimTensor a = t(x, "pick_targets", "x");
+    SimTensor i = t(targets, "pick_targets", "targets");
+    SimTensor o = t(out, "pick_targets", "out");
+    SimChecks.pickTargets(rank, a, i, first, o);
+    // one element of x per row, not the whole shard
+    double bytes = (double) o.numel() * a.dtype.bytes() + i.bytes() + o.bytes();
+    op(s, "pick_targets", cost.memory("pick_targets", bytes, o.numel()),
+        () -> SimKernels.pickTargets(a, i, first, o));
+  }
+
+  @Override
+  public void crossEntropyBackward(Stream s, Tensor x, Tensor lse, Tensor targets, int first,
+      float scale, Tensor dx) {
+    SimTensor a = t(x, "cross_entropy_backward", "x");
+    SimTensor l = t(lse, "cross_entropy_backward", "lse");
+    SimTensor i = t(targets, "cross_entropy_backward", "targets");
+    SimTensor d = t(dx, "cross_entropy_backward", "dx");
+    SimChecks.crossEntropyBackward(rank, a, l, i, first, scale, d);
+    elementwise(s, "cross_entropy_backward",
+        () -> SimKernels.crossEntropyBackward(a, l, i, first, scale, d), a, l, i, d);
+  }
+
   // ---- collectives -------------------------------------------------------------------------------
 
   @Override
   public void allToAll(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    collective("all_to_all", from, comm, in, out, done);
+    collective("all_to_all", from, comm, 0, in, out, done);
   }
 
   @Override
   public void allGather(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    collective("all_gather", from, comm, in, out, done);
+    collective("all_gather", from, comm, 0, in, out, done);
   }
 
   @Override
   public void reduceScatter(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    collective("reduce_scatter", from, comm, in, out, done);
+    collective("reduce_scatter", from, comm, 0, in, out, done);
   }
 
   @Override
   public void allReduce(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
-    collective("all_reduce", from, comm, in, out, done);
+    collective("all_reduce", from, comm, 0, in, out, done);
+  }
+
+  @Override
+  public void shift(Stream from, Communicator comm, int offset, Tensor in, Tensor out,
+      Event done) {
+    collective("shift", from, comm, offset, in, out, done);
   }
 
   /**
@@ -589,8 +671,8 @@ final class SimDevice implements Device {
    * op on the communicator's queue waits for it and for the queue's previous collective, and the
    * collective starts when every member's queue has reached it.
    */
-  private void collective(String kind, Stream from, Communicator comm, Tensor in, Tensor out,
-      Event done) {
+  private void collective(String kind, Stream from, Communicator comm, int offset, Tensor in,
+      Tensor out, Event done) {
     SimStream s = stream(from, kind);
     if (!(comm instanceof SimCommunicator c) || c.device != this) {
       throw new DeviceException(ERR_HANDLE, kind + ": comm is not a communicator of device "
@@ -607,6 +689,7 @@ final class SimDevice implements Device {
       case "all_to_all" -> SimChecks.allToAll(rank, x, y, size);
       case "all_gather" -> SimChecks.allGather(rank, x, y, size);
       case "reduce_scatter" -> SimChecks.reduceScatter(rank, x, y, size);
+      case "shift" -> SimChecks.shift(rank, x, y, size);
       default -> SimChecks.allReduce(rank, x, y, size);
     }
     clock.lock.lock();
@@ -620,13 +703,14 @@ final class SimDevice implements Device {
       Op member = newOp(c.queue, kind, false, startup);
       member.after(issue);
       Collective coll = c.group.collective(c.next++, kind);
-      coll.join(c.index, member, x, y);
+      coll.join(c.index, member, x, y, offset);
       coll.bytes = CostModel.collectiveBytes(kind, members, x.bytes());
       if (numerics) {
         member.math = switch (kind) {
           case "all_to_all" -> () -> SimKernels.allToAll(coll.in, coll.out);
           case "all_gather" -> () -> SimKernels.allGather(coll.in, coll.out);
           case "reduce_scatter" -> () -> SimKernels.reduceScatter(coll.in, coll.out);
+          case "shift" -> () -> SimKernels.shift(coll.in, coll.out, coll.offset);
           default -> () -> SimKernels.allReduce(coll.in, coll.out);
         };
       }

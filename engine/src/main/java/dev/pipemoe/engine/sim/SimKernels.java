@@ -470,6 +470,158 @@ final class SimKernels {
     }
   }
 
+  // ---- transformer: norm, attention, cross-entropy --------------------------------------------
+
+  /**
+   * Per row: the mean of squares in double, rstd = 1/sqrt(mean + eps) in double rounded once,
+   * y = (x rstd) gamma in fp32. y may be x.
+   */
+  static void rmsNorm(SimTensor x, SimTensor gamma, float eps, SimTensor y, SimTensor rstd) {
+    long rows = x.shape[0], cols = x.shape[1];
+    float[] fx = x.storage.floats(), fg = gamma.storage.floats(), fy = y.storage.floats();
+    for (long r = 0; r < rows; r++) {
+      double sq = 0;
+      for (long c = 0; c < cols; c++) {
+        float v = fx[at(x, r, c)];
+        sq += (double) v * v;
+      }
+      float rs = (float) (1.0 / StrictMath.sqrt(sq / Math.max(cols, 1) + eps));
+      for (long c = 0; c < cols; c++) {
+        fy[at(y, r, c)] = fx[at(x, r, c)] * rs * fg[(int) gamma.at(c)];
+      }
+      rstd.storage.floats()[(int) rstd.at(r)] = rs;
+    }
+  }
+
+  /**
+   * Per row: {@code mean(gamma dy x)} in double; dx = rstd (gamma dy - x rstd^2 mean) in fp32 from
+   * that mean rounded once; dGamma[m] += the column's sum over rows of dy x rstd, in double, rounded
+   * once into dGamma. dx may be x or dy: each row is read before it is written.
+   */
+  static void rmsNormBackward(SimTensor x, SimTensor gamma, SimTensor rstd, SimTensor dy,
+      SimTensor dx, SimTensor dGamma) {
+    long rows = x.shape[0], cols = x.shape[1];
+    float[] fx = x.storage.floats(), fg = gamma.storage.floats(), fr = rstd.storage.floats();
+    float[] fdy = dy.storage.floats(), fdx = dx.storage.floats(), fdg = dGamma.storage.floats();
+    double[] dg = new double[(int) cols];
+    float[] gx = new float[(int) cols], gdy = new float[(int) cols];
+    for (long r = 0; r < rows; r++) {
+      float rs = fr[(int) rstd.at(r)];
+      double dot = 0;
+      for (int c = 0; c < cols; c++) {
+        gx[c] = fx[at(x, r, c)];
+        gdy[c] = fdy[at(dy, r, c)];
+        dot += (double) fg[(int) gamma.at(c)] * gdy[c] * gx[c];
+        dg[c] += (double) gdy[c] * gx[c] * rs;
+      }
+      float mean = (float) (dot / Math.max(cols, 1));
+      for (int c = 0; c < cols; c++) {
+        fdx[at(dx, r, c)] = rs * (fg[(int) gamma.at(c)] * gdy[c] - gx[c] * rs * rs * mean);
+      }
+    }
+    for (int c = 0; c < cols; c++) {
+      int i = (int) dGamma.at(c);
+      fdg[i] = (float) (fdg[i] + dg[c]);
+    }
+  }
+
+  /**
+   * Per row (b, i) of x [B,Q,K]: the columns j &lt;= i + offset are visible; over them, max of
+   * scale x in fp32, exp(scale x - max) in fp32 summed in double, then times the fp32 inverse of
+   * the sum, as {@link #softmax}; the other columns get 0, a row with none visible all zeros.
+   */
+  static void causalSoftmax(SimTensor x, float scale, int offset, SimTensor y) {
+    long batches = x.shape[0], q = x.shape[1], k = x.shape[2];
+    float[] fx = x.storage.floats(), fy = y.storage.floats();
+    for (long b = 0; b < batches; b++) {
+      for (long i = 0; i < q; i++) {
+        long visible = Math.clamp(i + offset + 1, 0, k);
+        float mx = Float.NEGATIVE_INFINITY;
+        for (long j = 0; j < visible; j++) {
+          float v = scale * fx[at3(x, b, i, j)];
+          mx = mx < v ? v : mx;
+        }
+        double sum = 0;
+        for (long j = 0; j < visible; j++) {
+          float v = expf(scale * fx[at3(x, b, i, j)] - mx);
+          fy[at3(y, b, i, j)] = v;
+          sum += v;
+        }
+        float inv = (float) (1.0 / sum);
+        for (long j = 0; j < k; j++) {
+          fy[at3(y, b, i, j)] = j < visible ? fy[at3(y, b, i, j)] * inv : 0.0f;
+        }
+      }
+    }
+  }
+
+  /** dx = (scale y) (dy - dot) per row of [B,Q,K], dot = sum(dy y) in double rounded once. */
+  static void causalSoftmaxBackward(SimTensor y, SimTensor dy, float scale, SimTensor dx) {
+    long batches = y.shape[0], q = y.shape[1], k = y.shape[2];
+    float[] fy = y.storage.floats(), fdy = dy.storage.floats(), fdx = dx.storage.floats();
+    for (long b = 0; b < batches; b++) {
+      for (long i = 0; i < q; i++) {
+        double dot = 0;
+        for (long j = 0; j < k; j++) {
+          dot += (double) fy[at3(y, b, i, j)] * fdy[at3(dy, b, i, j)];
+        }
+        float d = (float) dot;
+        for (long j = 0; j < k; j++) {
+          fdx[at3(dx, b, i, j)] = scale * fy[at3(y, b, i, j)] * (fdy[at3(dy, b, i, j)] - d);
+        }
+      }
+    }
+  }
+
+  /**
+   * lse = max + log(sum exp(x - max)) per row: max in fp32, exp in fp32 summed in double, log and
+   * the add in double, rounded once; a row of -inf only (or of no columns) gives -inf. Any strides.
+   */
+  static void logSumExp(SimTensor x, SimTensor lse) {
+    long rows = x.shape[0], cols = x.shape[1];
+    float[] fx = x.storage.floats();
+    for (long r = 0; r < rows; r++) {
+      float mx = Float.NEGATIVE_INFINITY;
+      for (long c = 0; c < cols; c++) {
+        float v = fx[at(x, r, c)];
+        mx = mx < v ? v : mx;
+      }
+      float out = mx;
+      if (mx != Float.NEGATIVE_INFINITY && mx != Float.POSITIVE_INFINITY) {
+        double sum = 0;
+        for (long c = 0; c < cols; c++) {
+          sum += expf(fx[at(x, r, c)] - mx);
+        }
+        out = (float) (mx + StrictMath.log(sum));
+      }
+      lse.storage.floats()[(int) lse.at(r)] = out;
+    }
+  }
+
+  /** out[r] = x[r, targets[r] - first] when that column is in the shard, else 0. */
+  static void pickTargets(SimTensor x, SimTensor targets, int first, SimTensor out) {
+    long rows = x.shape[0], cols = x.shape[1];
+    float[] fx = x.storage.floats(), fo = out.storage.floats();
+    for (long r = 0; r < rows; r++) {
+      long c = (long) targets.storage.ints()[(int) targets.at(r)] - first;
+      fo[(int) out.at(r)] = c >= 0 && c < cols ? fx[at(x, r, c)] : 0.0f;
+    }
+  }
+
+  /** dx = scale (exp(x - lse) - [target]) in fp32. dx may be x. */
+  static void crossEntropyBackward(SimTensor x, SimTensor lse, SimTensor targets, int first,
+      float scale, SimTensor dx) {
+    long rows = x.shape[0], cols = x.shape[1];
+    float[] fx = x.storage.floats(), fdx = dx.storage.floats();
+    for (long r = 0; r < rows; r++) {
+      float l = lse.storage.floats()[(int) lse.at(r)];
+      long t = (long) targets.storage.ints()[(int) targets.at(r)] - first;
+      for (long c = 0; c < cols; c++) {
+        fdx[at(dx, r, c)] = scale * (expf(fx[at(x, r, c)] - l) - (c == t ? 1.0f : 0.0f));
+      }
+    }
+  }
+
   // ---- collectives: member i of the group is index i; all inputs are read before any write ---
 
   /** Block j (along dim 0) of member i's out is block i of member j's in. */
@@ -514,6 +666,15 @@ final class SimKernels {
     float[] o = sum(vals, 0, vals[0].length);
     for (SimTensor t : out) {
       write(t, o);
+    }
+  }
+
+  /** Member i's out is member (i - offset) mod n's in. */
+  static void shift(SimTensor[] in, SimTensor[] out, int offset) {
+    int p = in.length;
+    float[][] vals = readAll(in);
+    for (int i = 0; i < p; i++) {
+      write(out[i], vals[Math.floorMod(i - offset, p)]);
     }
   }
 
@@ -635,6 +796,11 @@ final class SimKernels {
   /** Storage index of element (r, c) of a rank-2 tensor. */
   private static int at(SimTensor t, long r, long c) {
     return (int) (t.offset + r * t.strides[0] + c * t.strides[1]);
+  }
+
+  /** Storage index of element (b, i, j) of a rank-3 tensor. */
+  private static int at3(SimTensor t, long b, long i, long j) {
+    return (int) (t.offset + b * t.strides[0] + i * t.strides[1] + j * t.strides[2]);
   }
 
   /** t's values (F32 or BF16) in row-major order. */

@@ -751,6 +751,322 @@ public abstract class DeviceContractSuite {
     assertThat(d.readFloats(b)).containsOnly(32f);
   }
 
+  // ---- transformer ops: norm, causal softmax, vocabulary-parallel cross-entropy ----------------
+
+  /** A [rows, cols] view at offset 3 of a [rows, cols + 5] buffer: rows that are not adjacent. */
+  Tensor stridedRows(float[] v, int rows, int cols) {
+    Tensor t = d.view(d.alloc(DType.F32, rows, cols + 5), 3, new long[] {rows, cols},
+        new long[] {cols + 5, 1});
+    if (v != null) {
+      d.write(t, v);
+    }
+    return t;
+  }
+
+  /** y = x rstd gamma with rstd = 1/sqrt(mean(x^2) + eps), in double, per row. */
+  static double[] rmsNormRef(double[] x, float[] gamma, int rows, int cols, float eps,
+      double[] rstd) {
+    double[] y = new double[rows * cols];
+    for (int r = 0; r < rows; r++) {
+      double sq = 0;
+      for (int c = 0; c < cols; c++) {
+        sq += x[r * cols + c] * x[r * cols + c];
+      }
+      rstd[r] = 1 / Math.sqrt(sq / cols + eps);
+      for (int c = 0; c < cols; c++) {
+        y[r * cols + c] = x[r * cols + c] * rstd[r] * gamma[c];
+      }
+    }
+    return y;
+  }
+
+  @Test
+  public void rmsNormAndItsBackwardOnStridedRows() {
+    int rows = 7, cols = 33;
+    float eps = 1e-5f;
+    float[] x = random(rows * cols), gamma = random(cols), dy = random(rows * cols);
+    float[] dGamma0 = random(cols);
+    Tensor X = stridedRows(x, rows, cols), Y = stridedRows(null, rows, cols);
+    Tensor G = with(gamma, cols), R = d.alloc(DType.F32, rows), DY = stridedRows(dy, rows, cols);
+    Tensor DX = stridedRows(null, rows, cols), DG = with(dGamma0, cols);
+    d.rmsNorm(s, X, G, eps, Y, R);
+    d.rmsNormBackward(s, X, G, R, DY, DX, DG);
+    double[] xd = new double[x.length], rstd = new double[rows];
+    for (int i = 0; i < x.length; i++) {
+      xd[i] = x[i];
+    }
+    double[] y = rmsNormRef(xd, gamma, rows, cols, eps, rstd);
+    assertClose("rmsNorm y", read(Y), y);
+    float[] rs = read(R);
+    assertClose("rmsNorm rstd", rs, rstd);
+    // the javadoc's dx, and dGamma added to what it held
+    double[] dx = new double[rows * cols], dg = new double[cols];
+    for (int r = 0; r < rows; r++) {
+      double mean = 0;
+      for (int c = 0; c < cols; c++) {
+        mean += (double) gamma[c] * dy[r * cols + c] * x[r * cols + c] / cols;
+      }
+      for (int c = 0; c < cols; c++) {
+        dx[r * cols + c] = rstd[r] * (gamma[c] * dy[r * cols + c]
+            - x[r * cols + c] * rstd[r] * rstd[r] * mean);
+        dg[c] += (double) dy[r * cols + c] * x[r * cols + c] * rstd[r];
+      }
+    }
+    assertClose("rmsNormBackward dx", read(DX), dx);
+    double[] accumulated = new double[cols];
+    for (int c = 0; c < cols; c++) {
+      accumulated[c] = dGamma0[c] + dg[c];
+    }
+    assertClose("rmsNormBackward dGamma accumulates", read(DG), accumulated);
+    // dx is the gradient of sum(dy * y): central differences of the double forward
+    for (int e : new int[] {0, cols + 4, rows * cols - 1}) {
+      double h = 1e-6;
+      double[] up = xd.clone(), down = xd.clone();
+      up[e] += h;
+      down[e] -= h;
+      double[] yu = rmsNormRef(up, gamma, rows, cols, eps, new double[rows]);
+      double[] yd = rmsNormRef(down, gamma, rows, cols, eps, new double[rows]);
+      double fd = 0;
+      for (int i = 0; i < yu.length; i++) {
+        fd += dy[i] * (yu[i] - yd[i]) / (2 * h);
+      }
+      assertThat(dx[e]).as("the javadoc's dx against finite differences at %d", e)
+          .isCloseTo(fd, within(1e-6));
+    }
+    // a second backward adds the same contribution again
+    d.rmsNormBackward(s, X, G, R, DY, DX, DG);
+    for (int c = 0; c < cols; c++) {
+      accumulated[c] += dg[c];
+    }
+    assertClose("rmsNormBackward dGamma after two", read(DG), accumulated);
+  }
+
+  @Test
+  public void causalSoftmaxOnAStridedRank3ViewWithOffsets() {
+    int b = 3, q = 5, k = 7, pad = 4;
+    float scale = 0.37f;
+    long[] shape = {b, q, k}, strides = {(q + 1) * (k + pad), k + pad, 1};
+    // offsets: plain causal, keys ahead of the queries, behind them (rows 0 and 1 see nothing),
+    // and so far ahead that every key is visible
+    for (int offset : new int[] {0, 2, -2, k + 3}) {
+      float[] x = random(b * q * k), dy = random(b * q * k);
+      Tensor X = d.view(d.alloc(DType.F32, b, q + 1, k + pad), k + pad + 1, shape, strides);
+      Tensor Yb = d.alloc(DType.F32, b, q + 1, k + pad), DYb = d.alloc(DType.F32, b, q + 1, k + pad);
+      Tensor DXb = d.alloc(DType.F32, b, q + 1, k + pad);
+      d.fill(s, Yb, 7f);
+      d.fill(s, DXb, 7f);
+      Tensor Y = d.view(Yb, 2, shape, strides), DY = d.view(DYb, 1, shape, strides);
+      Tensor DX = d.view(DXb, 2, shape, strides);
+      d.write(X, x);
+      d.write(DY, dy);
+      d.causalSoftmax(s, X, scale, offset, Y);
+      d.causalSoftmaxBackward(s, Y, DY, scale, DX);
+      double[] y = new double[b * q * k], dx = new double[b * q * k];
+      for (int z = 0; z < b; z++) {
+        for (int i = 0; i < q; i++) {
+          int row = (z * q + i) * k, visible = Math.clamp(i + offset + 1, 0, k);
+          double mx = Double.NEGATIVE_INFINITY, sum = 0, dot = 0;
+          for (int j = 0; j < visible; j++) {
+            mx = Math.max(mx, (double) scale * x[row + j]);
+          }
+          for (int j = 0; j < visible; j++) {
+            sum += Math.exp((double) scale * x[row + j] - mx);
+          }
+          for (int j = 0; j < visible; j++) {
+            y[row + j] = Math.exp((double) scale * x[row + j] - mx) / sum;
+            dot += y[row + j] * dy[row + j];
+          }
+          for (int j = 0; j < k; j++) {
+            dx[row + j] = scale * y[row + j] * (dy[row + j] - dot);
+          }
+        }
+      }
+      float[] got = read(Y);
+      assertClose("causalSoftmax offset " + offset, got, y);
+      for (int i = 0; i < got.length; i++) {
+        if (y[i] == 0) {
+          assertThat(got[i]).as("offset %d: masked element %d", offset, i).isZero();
+        }
+      }
+      assertClose("causalSoftmaxBackward offset " + offset, read(DX), dx);
+      // the views' neighbours keep what they held
+      float[] around = d.readFloats(Yb);
+      assertThat(around[0]).as("before y's view").isEqualTo(7f);
+      assertThat(around[k + 2]).as("between y's rows").isEqualTo(7f);
+      assertThat(d.readFloats(DXb)[(q + 1) * (k + pad) - 1]).as("after dx's view").isEqualTo(7f);
+    }
+  }
+
+  /** log(sum(exp(row))) in double, stable. */
+  static double lse(double[] row) {
+    double mx = Double.NEGATIVE_INFINITY, sum = 0;
+    for (double v : row) {
+      mx = Math.max(mx, v);
+    }
+    for (double v : row) {
+      sum += Math.exp(v - mx);
+    }
+    return mx + Math.log(sum);
+  }
+
+  /**
+   * The vocabulary-parallel log-sum-exp: each shard's logSumExp over strided rows, the shards'
+   * results side by side as a gather leaves them ([shards, R]), then logSumExp of that buffer's
+   * transposed view [R, shards]: the log-sum-exp of the whole row. Large logits do not overflow.
+   */
+  @Test
+  public void logSumExpOfShardsAndOfTheTransposedGather() {
+    int rows = 6, v = 19, shards = 3;
+    float[][] x = new float[shards][];
+    double[] whole = new double[rows];
+    for (int p = 0; p < shards; p++) {
+      x[p] = random(rows * v);
+    }
+    for (int c = 0; c < v; c++) {
+      x[1][4 * v + c] += 90f;  // row 4 of shard 1: exp overflows fp32
+    }
+    float[] gathered = new float[shards * rows];
+    for (int p = 0; p < shards; p++) {
+      Tensor lse = d.alloc(DType.F32, rows);
+      d.logSumExp(s, stridedRows(x[p], rows, v), lse);
+      float[] got = read(lse);
+      double[] ref = new double[rows];
+      for (int r = 0; r < rows; r++) {
+        double[] row = new double[v];
+        for (int c = 0; c < v; c++) {
+          row[c] = x[p][r * v + c];
+        }
+        ref[r] = lse(row);
+      }
+      assertClose("logSumExp of shard " + p, got, ref);
+      System.arraycopy(got, 0, gathered, p * rows, rows);
+    }
+    for (int r = 0; r < rows; r++) {
+      double[] row = new double[shards * v];
+      for (int p = 0; p < shards; p++) {
+        for (int c = 0; c < v; c++) {
+          row[p * v + c] = x[p][r * v + c];
+        }
+      }
+      whole[r] = lse(row);
+    }
+    Tensor g = with(gathered, shards * rows);
+    Tensor transposed = d.view(g, 0, new long[] {rows, shards}, new long[] {1, rows});
+    Tensor global = d.alloc(DType.F32, rows);
+    d.logSumExp(s, transposed, global);
+    assertClose("logSumExp of the transposed gather", read(global), whole);
+  }
+
+  @Test
+  public void pickTargetsTakesOnlyTheShardsOwnTokens() {
+    int rows = 9, v = 11, first = 2 * v;
+    float[] x = random(rows * v);
+    // below, first, inside, last, just past, far past, negative, inside, inside
+    int[] targets = {first - 1, first, first + 5, first + v - 1, first + v, 1000, -1, first + 3,
+        first + 10};
+    Tensor out = d.alloc(DType.F32, rows);
+    d.fill(s, out, 7f);
+    d.pickTargets(s, stridedRows(x, rows, v), withInts(targets, rows), first, out);
+    double[] ref = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      int c = targets[r] - first;
+      ref[r] = c >= 0 && c < v ? x[r * v + c] : 0;
+    }
+    assertClose("pickTargets", read(out), ref, EXACT);
+  }
+
+  @Test
+  public void crossEntropyBackwardOfTheWholeVocabularyAndOfAShard() {
+    int rows = 8, v = 13, shards = 3;
+    float scale = 0.25f;
+    float[] logits = random(rows * shards * v);
+    float[] lse = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      double[] row = new double[shards * v];
+      for (int c = 0; c < row.length; c++) {
+        row[c] = logits[r * shards * v + c];
+      }
+      lse[r] = (float) lse(row);
+    }
+    int[] targets = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      targets[r] = rnd.nextInt(shards * v);
+    }
+    targets[0] = v;  // the shard's first token
+    targets[1] = 2 * v - 1;  // its last
+    targets[2] = v - 1;  // the previous shard's last
+    Tensor L = with(lse, rows), T = withInts(targets, rows);
+    // the whole vocabulary (one shard, first 0): every row sums to 0
+    Tensor whole = with(logits, rows, shards * v), dWhole = d.alloc(DType.F32, rows, shards * v);
+    d.crossEntropyBackward(s, whole, L, T, 0, scale, dWhole);
+    float[] got = read(dWhole);
+    double[] ref = new double[got.length];
+    for (int r = 0; r < rows; r++) {
+      double sum = 0;
+      for (int c = 0; c < shards * v; c++) {
+        int i = r * shards * v + c;
+        ref[i] = scale * (Math.exp((double) logits[i] - lse[r]) - (targets[r] == c ? 1 : 0));
+        sum += got[i];
+      }
+      assertThat(sum).as("row %d of the whole vocabulary sums to 0", r).isCloseTo(0, within(1e-6));
+    }
+    assertClose("crossEntropyBackward, whole vocabulary", got, ref);
+    // shard 1 on strided rows: rows whose target is elsewhere sum to scale * the shard's softmax
+    float[] shard = new float[rows * v];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(logits, r * shards * v + v, shard, r * v, v);
+    }
+    Tensor dShard = stridedRows(null, rows, v);
+    d.crossEntropyBackward(s, stridedRows(shard, rows, v), L, T, v, scale, dShard);
+    float[] gs = read(dShard);
+    double[] rs = new double[gs.length];
+    for (int r = 0; r < rows; r++) {
+      boolean inShard = targets[r] >= v && targets[r] < 2 * v;
+      double sum = 0, softmax = 0;
+      for (int c = 0; c < v; c++) {
+        double p = Math.exp((double) shard[r * v + c] - lse[r]);
+        rs[r * v + c] = scale * (p - (targets[r] == v + c ? 1 : 0));
+        softmax += p;
+        sum += gs[r * v + c];
+      }
+      assertThat(sum).as("row %d of shard 1 (target %d)", r, targets[r])
+          .isCloseTo(scale * (softmax - (inShard ? 1 : 0)), within(1e-6));
+    }
+    assertClose("crossEntropyBackward, shard 1", gs, rs);
+  }
+
+  @Test
+  public void transformerOpsRefuseBadOperandsAtEnqueue() {
+    Tensor x = d.alloc(DType.F32, 4, 6), y = d.alloc(DType.F32, 4, 6);
+    Tensor rows = d.alloc(DType.F32, 4), cols = d.alloc(DType.F32, 6);
+    Tensor targets = d.alloc(DType.I32, 4);
+    refused(1, "rmsNorm", "gamma", () -> d.rmsNorm(s, x, rows, 1e-5f, y, rows));
+    refused(1, "rmsNorm", "rstd", () -> d.rmsNorm(s, x, cols, 1e-5f, y, cols));
+    refused(1, "rmsNormBackward", "dx",
+        () -> d.rmsNormBackward(s, x, cols, rows, y, d.alloc(DType.F32, 6, 4), cols));
+    refused(1, "causalSoftmax", "x", () -> d.causalSoftmax(s, x, 1f, 0, y));
+    Tensor x3 = d.alloc(DType.F32, 2, 4, 6);
+    refused(1, "causalSoftmaxBackward", "dx",
+        () -> d.causalSoftmaxBackward(s, x3, x3, 1f, d.alloc(DType.F32, 2, 4, 5)));
+    refused(1, "logSumExp", "lse", () -> d.logSumExp(s, x, cols));
+    refused(1, "pickTargets", "targets", () -> d.pickTargets(s, x, rows, 0, rows));
+    refused(1, "pickTargets", "out", () -> d.pickTargets(s, x, targets, 0, cols));
+    refused(1, "crossEntropyBackward", "lse",
+        () -> d.crossEntropyBackward(s, x, cols, targets, 0, 1f, y));
+    refused(1, "crossEntropyBackward", "dx",
+        () -> d.crossEntropyBackward(s, x, rows, targets, 0, 1f, d.alloc(DType.BF16, 4, 6)));
+    refused(2, "logSumExp", "x", () -> d.logSumExp(s, null, rows));
+    // a transposed view is for logSumExp alone: the others read rows of consecutive elements
+    Tensor t = d.view(x, 0, new long[] {6, 4}, new long[] {1, 6});
+    refused(1, "softmax", "x", () -> d.softmax(s, t, d.alloc(DType.F32, 6, 4)));
+    refused(1, "scale", "x", () -> d.scale(s, 2f, t));
+    // refusals leave no trace
+    d.fill(s, x, 1f);
+    d.logSumExp(s, t, d.alloc(DType.F32, 6));
+    d.rmsNorm(s, x, cols, 1e-5f, y, rows);
+    assertThat(read(y)).as("rmsNorm of ones with gamma 0").containsOnly(0f);
+  }
+
   // ---- errors ----------------------------------------------------------------------------------
 
   @Test
@@ -1101,6 +1417,106 @@ public abstract class DeviceContractSuite {
             .satisfies(e -> assertThat(((DeviceException) e).code()).isEqualTo(3));
       }
       f.device(p - 1).synchronize();  // the closer has nothing pending
+    }
+  }
+
+  /**
+   * shift on 2 and 4 ranks, offsets 1, -1 and n + 1 (the same as 1), F32 and BF16, issued from a
+   * stream other than compute after work of its own there: member r receives member (r - offset)
+   * mod n's input, and the timeline shows it on the communicator's queue.
+   */
+  @ParameterizedTest(name = "{0} ranks")
+  @ValueSource(ints = {2, 4})
+  public void shiftMovesEveryMembersInputAlongTheRing(int p) {
+    int rows = 3, m = 5;
+    try (Fabric f = open(p)) {
+      for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+        Communicator[] c = communicators(f, "cp-" + dt, p);
+        for (int offset : new int[] {1, -1, p + 1}) {
+          Tensor[] out = new Tensor[p];
+          Event[] done = new Event[p];
+          for (int r = 0; r < p; r++) {
+            Device d = f.device(r);
+            Stream ring = d.newStream("ring-" + dt + offset);
+            float[] x = new float[rows * m];
+            for (int i = 0; i < x.length; i++) {
+              x[i] = val(r, i);
+            }
+            Tensor in = d.alloc(dt, rows, m);
+            out[r] = d.alloc(dt, rows, m);
+            d.write(in, x);
+            d.fill(ring, out[r], -1f);  // the shift waits for it, then overwrites it
+            done[r] = d.newEvent();
+            d.shift(ring, c[r], offset, in, out[r], done[r]);
+          }
+          for (int r = 0; r < p; r++) {
+            Device d = f.device(r);
+            d.synchronize(done[r]);
+            int from = Math.floorMod(r - offset, p);
+            float[] got = d.readFloats(out[r]);
+            for (int i = 0; i < got.length; i++) {
+              assertThat(got[i]).as("%s offset %d: rank %d [%d] from rank %d", dt, offset, r, i,
+                  from).isEqualTo(val(from, i));
+            }
+          }
+        }
+        synchronizeAll(f);
+        for (int r = 0; r < p; r++) {
+          String queue = c[r].queue().name();
+          List<OpRecord> shifts = f.device(r).drainTimeline().stream()
+              .filter(x -> x.op().equals("shift")).toList();
+          assertThat(shifts).as("rank %d's shifts", r).hasSize(3)
+              .allSatisfy(x -> assertThat(x.stream()).isEqualTo(queue));
+        }
+        for (Communicator x : c) {
+          x.close();
+        }
+      }
+    }
+  }
+
+  /** Members that shift by different offsets, or issue another collective, all fail. */
+  @Test
+  public void mismatchedShiftsFailOnEveryRank() {
+    int p = 4;
+    try (Fabric f = open(p)) {
+      Communicator[] c = communicators(f, "cp", p);
+      for (int r = 0; r < p; r++) {
+        Device d = f.device(r);
+        Tensor x = d.alloc(DType.F32, 2, 3), y = d.alloc(DType.F32, 2, 3);
+        d.shift(d.computeStream(), c[r], r == 2 ? -1 : 1, x, y, null);
+      }
+      for (int r = 0; r < p; r++) {
+        Device d = f.device(r);
+        assertThatThrownBy(d::synchronize).as("offsets differ, rank %d", r)
+            .isInstanceOf(DeviceException.class)
+            .satisfies(e -> assertThat(((DeviceException) e).code()).isEqualTo(4));
+      }
+    }
+    try (Fabric f = open(2)) {
+      Communicator[] c = communicators(f, "cp", 2);
+      for (int r = 0; r < 2; r++) {
+        Device d = f.device(r);
+        Tensor x = d.alloc(DType.F32, 2, 3), y = d.alloc(DType.F32, 2, 3);
+        if (r == 0) {
+          d.shift(d.computeStream(), c[r], 1, x, y, null);
+        } else {
+          d.allReduce(d.computeStream(), c[r], x, y, null);
+        }
+      }
+      for (int r = 0; r < 2; r++) {
+        Device d = f.device(r);
+        assertThatThrownBy(d::synchronize).as("shift against all-reduce, rank %d", r)
+            .isInstanceOf(DeviceException.class)
+            .satisfies(e -> {
+              assertThat(((DeviceException) e).code()).isEqualTo(4);
+              assertThat(e.getMessage()).contains("shift").contains("all_reduce");
+            });
+      }
+      Device d0 = f.device(0);
+      assertThat(refused(1, "shift", "out", () -> d0.shift(d0.computeStream(), c[0], 1,
+          d0.alloc(DType.F32, 2, 3), d0.alloc(DType.F32, 3, 3), null)))
+          .isEqualTo("in is [2,3], out is [3,3], group size 2: shift needs equal shapes");
     }
   }
 }

@@ -244,10 +244,22 @@ class SimChecksTest {
   // ---- memory ----------------------------------------------------------------------------------
 
   @Test
-  void viewsKeepTheInnermostStrideAndStayInsideTheStorage() {
+  void viewsStayInsideTheStorageAndOnlyLogSumExpTakesATransposedOne() {
     SimTensor base = f32(4, 4);
-    refused(() -> SimChecks.view(base, 0, new long[] {2, 2}, new long[] {4, 2}),
-        "view: strides[1] is 2 but the innermost stride must be 1");
+    assertThatCode(() -> SimChecks.view(base, 0, new long[] {4, 4}, new long[] {1, 4}))
+        .doesNotThrowAnyException();  // transposed
+    SimTensor transposed = view(base, 0, new long[] {4, 4}, new long[] {1, 4});
+    assertThatCode(() -> SimChecks.logSumExp(DEVICE, transposed, f32(4)))
+        .doesNotThrowAnyException();
+    refused(() -> SimChecks.softmax(DEVICE, transposed, f32(4, 4)),
+        "softmax: x has innermost stride 4 but must have 1 (only logSumExp reads a transposed"
+            + " view)");
+    refused(() -> SimChecks.allReduce(DEVICE, f32(4, 4), transposed, 2),
+        "allReduce: out has innermost stride 4 but must have 1 (only logSumExp reads a transposed"
+            + " view)");
+    refused(() -> SimChecks.readFloats(transposed),
+        "readFloats: t has innermost stride 4 but must have 1 (only logSumExp reads a transposed"
+            + " view)");
     assertThatCode(() -> SimChecks.view(base, 0, new long[] {4, 1}, new long[] {4, 3}))
         .doesNotThrowAnyException();  // one column: its stride is never used
     refused(() -> SimChecks.view(base, 1, new long[] {4, 4}, new long[] {4, 1}),
