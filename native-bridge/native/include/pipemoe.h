@@ -23,8 +23,8 @@
  * - Errors in enqueued work (a peer issued another collective, a communicator was freed, a timeout)
  *   poison the stream or queue; the next pm_*_synchronize touching it returns the error.
  * - Shapes are row-major, strides in elements. A view may have any innermost stride (a transposed
- *   view), but ops take operands with innermost stride 1, except where an op says "any strides"
- *   (pm_log_sum_exp's x, pm_copy) and host I/O; the others refuse such a view when enqueued.
+ *   view), but only an op that says "any strides" (pm_log_sum_exp's x) takes one: every other op,
+ *   collective and host read or write refuses it with PM_ERR_ARG.
  * - Nothing throws across this ABI and nothing aborts the process.
  */
 #ifndef PIPEMOE_H
@@ -189,7 +189,7 @@ pm_status pm_adam(pm_stream_t s, pm_tensor_t param, pm_tensor_t grad, pm_tensor_
 /* The transformer's row ops. Sums feeding one number (a norm, a softmax denominator, a dot) are
  * in double; everything else is fp32. */
 /* RMSNorm of each row of x [R,M]: rstd[r] = 1/sqrt(mean_m(x[r,m]^2) + eps) into rstd F32 [R],
- * y = x * rstd * gamma with gamma [M]; eps >= 0. y may be x. */
+ * y = x * rstd * gamma with gamma [M]; eps > 0. y may be x. */
 pm_status pm_rms_norm(pm_stream_t s, pm_tensor_t x, pm_tensor_t gamma, float eps, pm_tensor_t y,
                       pm_tensor_t rstd);
 /* dx = rstd * (gamma*dy - x * rstd^2 * mean_m(gamma*dy*x)) (overwritten; may be dy or x) and

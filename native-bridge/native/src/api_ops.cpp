@@ -58,7 +58,7 @@ pm_status pm_copy(pm_stream_t s, pm_tensor_t src, pm_tensor_t dst) {
   static const char* fn = "pm_copy";
   return guard(fn, [&] {
     auto st = stream_of(s);
-    auto S = operand(*st, src, "src", true), D = operand(*st, dst, "dst", true);  // copy_cast takes any strides
+    auto S = operand(*st, src, "src"), D = operand(*st, dst, "dst");
     need_same_shape(S, "src", D, "dst");
     bool floats = S->dtype() != PM_I32 && D->dtype() != PM_I32;
     if (S->dtype() != D->dtype() && !floats)
@@ -405,7 +405,7 @@ pm_status pm_rms_norm(pm_stream_t s, pm_tensor_t x, pm_tensor_t gamma, float eps
     need_dim(G, "gamma", 0, X->shape()[1], "x's columns");
     need_same_shape(X, "x", Y, "y");
     need_dim(RS, "rstd", 0, X->shape()[0], "x's rows");
-    if (!(eps >= 0) || !std::isfinite(eps)) fail(PM_ERR_ARG, strf("eps is %g but must be finite and >= 0", eps));
+    if (!(eps > 0) || !std::isfinite(eps)) fail(PM_ERR_ARG, strf("eps is %g but must be finite and > 0", eps));
     enqueue(*st, PM_OP_RMS_NORM, fn, [=](OpResult&) { kernels::rms_norm(X->view, G->view, eps, Y->view, RS->view); });
   });
 }

@@ -288,6 +288,7 @@ namespace {
 // Host I/O through a contiguous host view of count elements.
 void host_io(pm_tensor_t h, const void* host, int64_t count, bool write) {
   auto t = lookup<Tensor>(h, "tensor t");
+  need_unit_inner_stride(*t, "tensor t");
   if (!host && count > 0) fail(PM_ERR_ARG, write ? "src is NULL" : "dst is NULL");
   if (count != t->numel())
     fail(PM_ERR_ARG, strf("count is %lld but t is %s (%lld elements)", (long long)count,

@@ -1,7 +1,8 @@
 // The transformer's row kernels: RMSNorm, causal softmax, and the pieces of a vocabulary-parallel
 // cross-entropy. Like the other row kernels, each row is independent and the loops go row by row
-// (rank threads give the parallelism). Sums that feed one number per row are in double, everything
-// else in fp32, with a fixed order so the simulated device can reproduce the bits.
+// (rank threads give the parallelism). Sums that feed one number per row are in double and rounded
+// once, everything else is fp32 in the order written, so the simulated device (SimKernels) gets
+// the same bits.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -33,7 +34,7 @@ void rms_norm(const View& x, const View& gamma, float eps, const View& y, const 
     float* py = row<float>(y, r);
     double ss = 0;
     for (int64_t m = 0; m < M; m++) ss += (double)px[m] * px[m];
-    float rs = (float)(1.0 / std::sqrt(ss / (double)M + (double)eps));
+    float rs = (float)(1.0 / std::sqrt(ss / (double)std::max<int64_t>(M, 1) + (double)eps));
     at1<float>(rstd, r) = rs;
     for (int64_t m = 0; m < M; m++) py[m] = px[m] * rs * g[m * gamma.strides[0]];
   }
@@ -50,15 +51,15 @@ void rms_norm_backward(const View& x, const View& gamma, const View& rstd, const
     const float rs = at1<float>(rstd, r);
     double dot = 0;
     for (int64_t m = 0; m < M; m++) {
-      dot += (double)(g[m * gamma.strides[0]] * pdy[m]) * px[m];
+      dot += (double)g[m * gamma.strides[0]] * pdy[m] * px[m];
       dg[m] += (double)pdy[m] * px[m] * rs;
     }
-    // dx may alias dy or x: everything read from them above is done
-    float c = (float)((double)rs * rs * (dot / (double)M));
-    for (int64_t m = 0; m < M; m++) pdx[m] = rs * (g[m * gamma.strides[0]] * pdy[m] - px[m] * c);
+    // dx may alias dy or x: element m is read just before it is written
+    const float mean = (float)(dot / (double)std::max<int64_t>(M, 1));
+    for (int64_t m = 0; m < M; m++) pdx[m] = rs * (g[m * gamma.strides[0]] * pdy[m] - px[m] * rs * rs * mean);
   }
   float* pg = dgamma.as<float>();
-  for (int64_t m = 0; m < M; m++) pg[m * dgamma.strides[0]] += (float)dg[m];
+  for (int64_t m = 0; m < M; m++) pg[m * dgamma.strides[0]] = (float)((double)pg[m * dgamma.strides[0]] + dg[m]);
 }
 
 void causal_softmax(const View& x, float scale, int32_t offset, const View& y) {
@@ -91,7 +92,7 @@ void causal_softmax_backward(const View& y, const View& dy, float scale, const V
       double dot = 0;
       for (int64_t j = 0; j < K; j++) dot += (double)py[j] * pdy[j];
       const float d = (float)dot;
-      for (int64_t j = 0; j < K; j++) pdx[j] = scale * (py[j] * (pdy[j] - d));
+      for (int64_t j = 0; j < K; j++) pdx[j] = scale * py[j] * (pdy[j] - d);
     }
 }
 

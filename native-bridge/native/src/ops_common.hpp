@@ -19,16 +19,13 @@ inline std::shared_ptr<Stream> stream_of(pm_stream_t s, const char* what = "stre
   return lookup<Stream>(s, what);
 }
 
-// A tensor of the stream's device. Kernels index rows with unit steps, so an operand must have
-// innermost stride 1 unless the op takes any strides (any_strides: it steps by strides itself).
+// A tensor of the stream's device, with innermost stride 1 unless the op takes any strides
+// (any_strides: its kernel steps by the strides itself).
 inline TensorRef operand(const Stream& s, pm_tensor_t h, const char* what, bool any_strides = false) {
   auto t = lookup<Tensor>(h, what);
   if (t->device != s.device)
     fail(PM_ERR_HANDLE, strf("%s belongs to another device than the stream (rank %d)", what, s.dev->rank));
-  int last = t->ndim() - 1;
-  if (!any_strides && last >= 0 && t->view.strides[last] != 1 && t->shape()[last] > 1)
-    fail(PM_ERR_ARG, strf("%s is %s with innermost stride %lld but the innermost stride must be 1", what,
-                          shape_str(*t).c_str(), (long long)t->view.strides[last]));
+  if (!any_strides) need_unit_inner_stride(*t, what);
   return t;
 }
 

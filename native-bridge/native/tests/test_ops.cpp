@@ -593,14 +593,6 @@ TEST(log_sum_exp_any_strides) {
     ref[r] = mx + std::log(sum);
   }
   expect_close("log_sum_exp transposed", get(L, R), ref, 1e-6);
-  Vec back = get(T, R * TP);  // host I/O and copies take the transposed view too
-  bool same = true;
-  for (int r = 0; r < R; r++)
-    for (int t = 0; t < TP; t++) same &= back[r * TP + t] == shards[t * R + r];
-  CHECK(same, "reading a transposed view gives the transpose");
-  auto C = tensor({R, TP});
-  pm::check(pm_copy(S(), T.get(), C.get()));
-  CHECK(get(C, R * TP) == back, "copying a transposed view materialises the transpose");
 }
 
 TEST(vocab_parallel_cross_entropy_pieces) {
