@@ -22,7 +22,9 @@
  *   "pm_gemm: a is [3,4] but b is [5,2]: inner dimensions differ".
  * - Errors in enqueued work (a peer issued another collective, a communicator was freed, a timeout)
  *   poison the stream or queue; the next pm_*_synchronize touching it returns the error.
- * - Shapes are row-major, strides in elements; the innermost stride of every tensor is 1.
+ * - Shapes are row-major, strides in elements. A view may have any innermost stride (a transposed
+ *   view), but only an op that says "any strides" (pm_log_sum_exp's x) takes one: every other op,
+ *   collective and host read or write refuses it with PM_ERR_ARG.
  * - Nothing throws across this ABI and nothing aborts the process.
  */
 #ifndef PIPEMOE_H
@@ -184,6 +186,35 @@ pm_status pm_mse_loss(pm_stream_t s, pm_tensor_t y, pm_tensor_t target, float gr
 pm_status pm_adam(pm_stream_t s, pm_tensor_t param, pm_tensor_t grad, pm_tensor_t m, pm_tensor_t v,
                   float lr, float beta1, float beta2, float eps, float weight_decay, int32_t step);
 
+/* The transformer's row ops. Sums feeding one number (a norm, a softmax denominator, a dot) are
+ * in double; everything else is fp32. */
+/* RMSNorm of each row of x [R,M]: rstd[r] = 1/sqrt(mean_m(x[r,m]^2) + eps) into rstd F32 [R],
+ * y = x * rstd * gamma with gamma [M]; eps > 0. y may be x. */
+pm_status pm_rms_norm(pm_stream_t s, pm_tensor_t x, pm_tensor_t gamma, float eps, pm_tensor_t y,
+                      pm_tensor_t rstd);
+/* dx = rstd * (gamma*dy - x * rstd^2 * mean_m(gamma*dy*x)) (overwritten; may be dy or x) and
+ * dgamma[m] += sum_r dy[r,m] * x[r,m] * rstd[r]. */
+pm_status pm_rms_norm_backward(pm_stream_t s, pm_tensor_t x, pm_tensor_t gamma, pm_tensor_t rstd,
+                               pm_tensor_t dy, pm_tensor_t dx, pm_tensor_t dgamma);
+/* Causal softmax over the last dim of x [B,Q,K] (rank 3, strided views): row (b,i) sees columns
+ * j <= i + offset: y = exp(scale*x - max) / sum over them, 0 beyond; a row that sees no column is
+ * all zeros. offset = first query's position - first key's. y may be x. */
+pm_status pm_causal_softmax(pm_stream_t s, pm_tensor_t x, float scale, int32_t offset, pm_tensor_t y);
+/* dx = scale * y * (dy - sum_j dy*y) per row of [B,Q,K] (from the forward's output y). */
+pm_status pm_causal_softmax_backward(pm_stream_t s, pm_tensor_t y, pm_tensor_t dy, float scale,
+                                     pm_tensor_t dx);
+/* lse[r] = log(sum_j exp(x[r,j])), max-subtracted; x [R,V] with any strides (a transposed view),
+ * lse F32 [R]. A row of -inf (or V = 0) gives -inf. */
+pm_status pm_log_sum_exp(pm_stream_t s, pm_tensor_t x, pm_tensor_t lse);
+/* out[r] = x[r, targets[r] - first] when first <= targets[r] < first + V, else 0: the target
+ * logits of the vocabulary shard x [R,V] whose column 0 is token `first`. targets I32 [R]. */
+pm_status pm_pick_targets(pm_stream_t s, pm_tensor_t x, pm_tensor_t targets, int32_t first,
+                          pm_tensor_t out);
+/* dx[r,j] = scale * (exp(x[r,j] - lse[r]) - (targets[r] == first + j)), lse over the whole
+ * vocabulary [R]; x, dx [R,V] (dx may be x). */
+pm_status pm_cross_entropy_backward(pm_stream_t s, pm_tensor_t x, pm_tensor_t lse, pm_tensor_t targets,
+                                    int32_t first, float scale, pm_tensor_t dx);
+
 /* ---- communicators and collectives ---------------------------------------------------------- */
 
 /* This rank's endpoint of group `name` (same name and ranks on every member; this device's rank
@@ -198,11 +229,17 @@ pm_status pm_comm_queue_id(pm_comm_t c, int32_t* out);
 /* All issued from stream `from`, run on c's queue, `done` (0 = none) recorded at completion.
  * F32 or BF16 (BF16 reduces in fp32). Reductions sum in group order: every member gets identical
  * bits. Bytes under the link model, per rank: all-to-all and reduce-scatter (p-1)/p * bytes(in),
- * all-gather (p-1) * bytes(in), all-reduce 2 (p-1)/p * bytes(in); a group of one costs nothing. */
+ * all-gather (p-1) * bytes(in), all-reduce 2 (p-1)/p * bytes(in), shift bytes(in); a group of one
+ * costs nothing. */
 pm_status pm_all_to_all(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
 pm_status pm_all_gather(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
 pm_status pm_reduce_scatter(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
 pm_status pm_all_reduce(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done);
+/* Collective permute: member i's in goes to member (i + offset) mod p, so out (shaped like in)
+ * receives member (i - offset) mod p's; offset may be negative or >= p, and every member passes
+ * the same one (else PM_ERR_MISMATCH). One step under the link model: bytes(in) per rank. */
+pm_status pm_shift(pm_stream_t from, pm_comm_t c, int32_t offset, pm_tensor_t in, pm_tensor_t out,
+                   pm_event_t done);
 
 /* ---- timeline ---------------------------------------------------------------------------------- */
 
@@ -238,7 +275,15 @@ pm_status pm_all_reduce(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor
   X(PM_OP_REDUCE_SCATTER, "reduce_scatter")                                         \
   X(PM_OP_ALL_REDUCE, "all_reduce")                                                 \
   X(PM_OP_EVENT_RECORD, "event_record")                                             \
-  X(PM_OP_EVENT_WAIT, "event_wait")
+  X(PM_OP_EVENT_WAIT, "event_wait")                                                 \
+  X(PM_OP_RMS_NORM, "rms_norm")                                                     \
+  X(PM_OP_RMS_NORM_BWD, "rms_norm_backward")                                        \
+  X(PM_OP_CAUSAL_SOFTMAX, "causal_softmax")                                         \
+  X(PM_OP_CAUSAL_SOFTMAX_BWD, "causal_softmax_backward")                            \
+  X(PM_OP_LOG_SUM_EXP, "log_sum_exp")                                               \
+  X(PM_OP_PICK_TARGETS, "pick_targets")                                             \
+  X(PM_OP_CROSS_ENTROPY_BWD, "cross_entropy_backward")                              \
+  X(PM_OP_SHIFT, "shift")
 
 typedef enum pm_op_kind {
 #define PM_OP_KIND_ENUMERATOR(kind, name) kind,
@@ -284,7 +329,8 @@ pm_status pm_struct_layout(const char* name, const char* field, int64_t* out_off
 /* ---- the link model's arithmetic, for tests that hold another implementation against it ------- */
 
 /* *out = the bytes one member sends under the link model for a collective `kind` (PM_OP_ALL_TO_ALL
- * .. PM_OP_ALL_REDUCE) over `members` ranks with in_bytes of input each (see the collectives above). */
+ * .. PM_OP_ALL_REDUCE, PM_OP_SHIFT) over `members` ranks with in_bytes of input each (see the
+ * collectives above). */
 pm_status pm_collective_bytes(int32_t kind, int32_t members, double in_bytes, double* out);
 
 /* Runs the link model of a fabric with `congestion` and link sets 0..n_link_sets-1 (bandwidth

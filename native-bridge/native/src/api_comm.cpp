@@ -37,13 +37,17 @@ void check_shapes(int32_t kind, const TensorRef& in, const TensorRef& out, int p
       ok = i0 == o0;
       rule = "all-reduce needs equal shapes";
       break;
+    case PM_OP_SHIFT:
+      ok = i0 == o0;
+      rule = "shift needs equal shapes";
+      break;
   }
   if (!ok)
     fail(PM_ERR_ARG, strf("in is %s, out is %s, group size %d: %s", shape_str(*in).c_str(), shape_str(*out).c_str(),
                           p, rule));
 }
 
-pm_status collective(const char* fn, int32_t kind, pm_stream_t from, pm_comm_t c, pm_tensor_t in,
+pm_status collective(const char* fn, int32_t kind, int32_t offset, pm_stream_t from, pm_comm_t c, pm_tensor_t in,
                      pm_tensor_t out, pm_event_t done) {
   return guard(fn, [&] {
     auto st = stream_of(from, "stream from");
@@ -61,9 +65,9 @@ pm_status collective(const char* fn, int32_t kind, pm_stream_t from, pm_comm_t c
     std::shared_ptr<Queue> fq = st->q;
     int64_t after = fq->enqueued();
     std::shared_ptr<CommState> state = comm->state;
-    int64_t seq = enqueue(*st, *comm->q, kind, fn, [fq, after, state, kind, I, O](OpResult& r) {
+    int64_t seq = enqueue(*st, *comm->q, kind, fn, [fq, after, state, kind, offset, I, O](OpResult& r) {
       fq->wait_done(after);
-      run_collective(*state, kind, I, O, r);
+      run_collective(*state, kind, offset, I, O, r);
     });
     if (ev) ev->set(comm->q, seq + 1);
   });
@@ -116,19 +120,23 @@ pm_status pm_comm_queue_id(pm_comm_t c, int32_t* out) {
 }
 
 pm_status pm_all_to_all(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done) {
-  return collective("pm_all_to_all", PM_OP_ALL_TO_ALL, from, c, in, out, done);
+  return collective("pm_all_to_all", PM_OP_ALL_TO_ALL, 0, from, c, in, out, done);
 }
 
 pm_status pm_all_gather(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done) {
-  return collective("pm_all_gather", PM_OP_ALL_GATHER, from, c, in, out, done);
+  return collective("pm_all_gather", PM_OP_ALL_GATHER, 0, from, c, in, out, done);
 }
 
 pm_status pm_reduce_scatter(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done) {
-  return collective("pm_reduce_scatter", PM_OP_REDUCE_SCATTER, from, c, in, out, done);
+  return collective("pm_reduce_scatter", PM_OP_REDUCE_SCATTER, 0, from, c, in, out, done);
 }
 
 pm_status pm_all_reduce(pm_stream_t from, pm_comm_t c, pm_tensor_t in, pm_tensor_t out, pm_event_t done) {
-  return collective("pm_all_reduce", PM_OP_ALL_REDUCE, from, c, in, out, done);
+  return collective("pm_all_reduce", PM_OP_ALL_REDUCE, 0, from, c, in, out, done);
+}
+
+pm_status pm_shift(pm_stream_t from, pm_comm_t c, int32_t offset, pm_tensor_t in, pm_tensor_t out, pm_event_t done) {
+  return collective("pm_shift", PM_OP_SHIFT, offset, from, c, in, out, done);
 }
 
 }  // extern "C"

@@ -14,7 +14,7 @@ namespace {
 
 bool is_collective(int32_t kind) {
   return kind == PM_OP_ALL_TO_ALL || kind == PM_OP_ALL_GATHER || kind == PM_OP_REDUCE_SCATTER ||
-         kind == PM_OP_ALL_REDUCE;
+         kind == PM_OP_ALL_REDUCE || kind == PM_OP_SHIFT;
 }
 
 void need_finite_nonnegative(double v, const char* what, int32_t i) {
@@ -30,7 +30,8 @@ pm_status pm_collective_bytes(int32_t kind, int32_t members, double in_bytes, do
   return guard("pm_collective_bytes", [&] {
     if (!out) fail(PM_ERR_ARG, "out is NULL");
     if (!is_collective(kind))
-      fail(PM_ERR_ARG, strf("kind is %d but must be a collective (%d..%d)", kind, PM_OP_ALL_TO_ALL, PM_OP_ALL_REDUCE));
+      fail(PM_ERR_ARG, strf("kind is %d but must be a collective (%d..%d or %d)", kind, PM_OP_ALL_TO_ALL,
+                            PM_OP_ALL_REDUCE, PM_OP_SHIFT));
     if (members < 1) fail(PM_ERR_ARG, strf("members is %d but must be >= 1", members));
     if (!(in_bytes >= 0) || !std::isfinite(in_bytes))
       fail(PM_ERR_ARG, strf("in_bytes is %g but must be a finite number >= 0", in_bytes));

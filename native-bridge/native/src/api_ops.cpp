@@ -394,4 +394,105 @@ pm_status pm_adam(pm_stream_t s, pm_tensor_t param, pm_tensor_t grad, pm_tensor_
   });
 }
 
+// ---- the transformer's row ops ----------------------------------------------------------------
+
+pm_status pm_rms_norm(pm_stream_t s, pm_tensor_t x, pm_tensor_t gamma, float eps, pm_tensor_t y, pm_tensor_t rstd) {
+  static const char* fn = "pm_rms_norm";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto X = f32_operand(*st, x, "x", 2), G = f32_operand(*st, gamma, "gamma", 1);
+    auto Y = f32_operand(*st, y, "y", 2), RS = f32_operand(*st, rstd, "rstd", 1);
+    need_dim(G, "gamma", 0, X->shape()[1], "x's columns");
+    need_same_shape(X, "x", Y, "y");
+    need_dim(RS, "rstd", 0, X->shape()[0], "x's rows");
+    if (!(eps > 0) || !std::isfinite(eps)) fail(PM_ERR_ARG, strf("eps is %g but must be finite and > 0", eps));
+    enqueue(*st, PM_OP_RMS_NORM, fn, [=](OpResult&) { kernels::rms_norm(X->view, G->view, eps, Y->view, RS->view); });
+  });
+}
+
+pm_status pm_rms_norm_backward(pm_stream_t s, pm_tensor_t x, pm_tensor_t gamma, pm_tensor_t rstd, pm_tensor_t dy,
+                               pm_tensor_t dx, pm_tensor_t dgamma) {
+  static const char* fn = "pm_rms_norm_backward";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto X = f32_operand(*st, x, "x", 2), G = f32_operand(*st, gamma, "gamma", 1);
+    auto RS = f32_operand(*st, rstd, "rstd", 1), DY = f32_operand(*st, dy, "dy", 2);
+    auto DX = f32_operand(*st, dx, "dx", 2), DG = f32_operand(*st, dgamma, "dgamma", 1);
+    need_dim(G, "gamma", 0, X->shape()[1], "x's columns");
+    need_dim(RS, "rstd", 0, X->shape()[0], "x's rows");
+    need_same_shape(X, "x", DY, "dy");
+    need_same_shape(X, "x", DX, "dx");
+    need_same_shape(G, "gamma", DG, "dgamma");
+    enqueue(*st, PM_OP_RMS_NORM_BWD, fn, [=](OpResult&) {
+      kernels::rms_norm_backward(X->view, G->view, RS->view, DY->view, DX->view, DG->view);
+    });
+  });
+}
+
+pm_status pm_causal_softmax(pm_stream_t s, pm_tensor_t x, float scale, int32_t offset, pm_tensor_t y) {
+  static const char* fn = "pm_causal_softmax";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto X = f32_operand(*st, x, "x", 3), Y = f32_operand(*st, y, "y", 3);
+    need_same_shape(X, "x", Y, "y");
+    need_finite(scale, "scale");
+    enqueue(*st, PM_OP_CAUSAL_SOFTMAX, fn, [=](OpResult&) { kernels::causal_softmax(X->view, scale, offset, Y->view); });
+  });
+}
+
+pm_status pm_causal_softmax_backward(pm_stream_t s, pm_tensor_t y, pm_tensor_t dy, float scale, pm_tensor_t dx) {
+  static const char* fn = "pm_causal_softmax_backward";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto Y = f32_operand(*st, y, "y", 3), DY = f32_operand(*st, dy, "dy", 3), DX = f32_operand(*st, dx, "dx", 3);
+    need_same_shape(Y, "y", DY, "dy");
+    need_same_shape(Y, "y", DX, "dx");
+    need_finite(scale, "scale");
+    enqueue(*st, PM_OP_CAUSAL_SOFTMAX_BWD, fn,
+            [=](OpResult&) { kernels::causal_softmax_backward(Y->view, DY->view, scale, DX->view); });
+  });
+}
+
+pm_status pm_log_sum_exp(pm_stream_t s, pm_tensor_t x, pm_tensor_t lse) {
+  static const char* fn = "pm_log_sum_exp";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto X = operand(*st, x, "x", true);  // any strides: the transposed [R, TP] view of gathered shards
+    need_dtype(X, "x", PM_F32);
+    need_rank(X, "x", 2);
+    auto L = f32_operand(*st, lse, "lse", 1);
+    need_dim(L, "lse", 0, X->shape()[0], "x's rows");
+    enqueue(*st, PM_OP_LOG_SUM_EXP, fn, [=](OpResult&) { kernels::log_sum_exp(X->view, L->view); });
+  });
+}
+
+pm_status pm_pick_targets(pm_stream_t s, pm_tensor_t x, pm_tensor_t targets, int32_t first, pm_tensor_t out) {
+  static const char* fn = "pm_pick_targets";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto X = f32_operand(*st, x, "x", 2), T = i32_operand(*st, targets, "targets", 1);
+    auto O = f32_operand(*st, out, "out", 1);
+    need_dim(T, "targets", 0, X->shape()[0], "x's rows");
+    need_dim(O, "out", 0, X->shape()[0], "x's rows");
+    enqueue(*st, PM_OP_PICK_TARGETS, fn, [=](OpResult&) { kernels::pick_targets(X->view, T->view, first, O->view); });
+  });
+}
+
+pm_status pm_cross_entropy_backward(pm_stream_t s, pm_tensor_t x, pm_tensor_t lse, pm_tensor_t targets, int32_t first,
+                                    float scale, pm_tensor_t dx) {
+  static const char* fn = "pm_cross_entropy_backward";
+  return guard(fn, [&] {
+    auto st = stream_of(s);
+    auto X = f32_operand(*st, x, "x", 2), L = f32_operand(*st, lse, "lse", 1);
+    auto T = i32_operand(*st, targets, "targets", 1), DX = f32_operand(*st, dx, "dx", 2);
+    need_dim(L, "lse", 0, X->shape()[0], "x's rows");
+    need_dim(T, "targets", 0, X->shape()[0], "x's rows");
+    need_same_shape(X, "x", DX, "dx");
+    need_finite(scale, "scale");
+    enqueue(*st, PM_OP_CROSS_ENTROPY_BWD, fn, [=](OpResult&) {
+      kernels::cross_entropy_backward(X->view, L->view, T->view, first, scale, DX->view);
+    });
+  });
+}
+
 }  // extern "C"

@@ -260,9 +260,6 @@ pm_status pm_tensor_view(pm_tensor_t base, int64_t offset, int32_t ndim, const i
       if (shape[i] == 0) empty = true;
       else last += (shape[i] - 1) * strides[i];
     }
-    if (ndim > 0 && strides[ndim - 1] != 1 && shape[ndim - 1] > 1)
-      fail(PM_ERR_ARG, strf("strides[%d] is %lld but the innermost stride must be 1", ndim - 1,
-                            (long long)strides[ndim - 1]));
     int64_t capacity = (int64_t)(b->storage->bytes / dtype_size(b->dtype()));
     if (!empty && last >= capacity)
       fail(PM_ERR_ARG, strf("the view reaches element %lld but base's storage has %lld elements",
@@ -276,7 +273,7 @@ pm_status pm_tensor_view(pm_tensor_t base, int64_t offset, int32_t ndim, const i
     v.ndim = ndim;
     for (int i = 0; i < ndim; i++) {
       v.shape[i] = shape[i];
-      v.strides[i] = (i == ndim - 1) ? 1 : strides[i];
+      v.strides[i] = (i == ndim - 1 && shape[i] <= 1) ? 1 : strides[i];  // any innermost stride: see operand()
     }
     v.base = static_cast<char*>(t->storage->data) + first * dtype_size(v.dtype);
     *out = Registry::get().add(Kind::Tensor, t, b->device);
@@ -291,6 +288,7 @@ namespace {
 // Host I/O through a contiguous host view of count elements.
 void host_io(pm_tensor_t h, const void* host, int64_t count, bool write) {
   auto t = lookup<Tensor>(h, "tensor t");
+  need_unit_inner_stride(*t, "tensor t");
   if (!host && count > 0) fail(PM_ERR_ARG, write ? "src is NULL" : "dst is NULL");
   if (count != t->numel())
     fail(PM_ERR_ARG, strf("count is %lld but t is %s (%lld elements)", (long long)count,

@@ -13,9 +13,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string describe(int32_t kind, const View& in, const View& out) {
-  return strf("%s %s %s -> %s", pm_op_kind_name(kind), dtype_name(in.dtype), shape_str(in).c_str(),
-              shape_str(out).c_str());
+std::string describe(int32_t kind, int32_t offset, const View& in, const View& out) {
+  std::string op = kind == PM_OP_SHIFT ? strf("shift(offset %d)", offset) : pm_op_kind_name(kind);
+  return strf("%s %s %s -> %s", op.c_str(), dtype_name(in.dtype), shape_str(in).c_str(), shape_str(out).c_str());
 }
 
 std::string member_name(const Group& g, int j) { return strf("member %d (rank %d)", j, g.ranks[j]); }
@@ -38,7 +38,7 @@ void close_member(Group& g, int32_t index) {
   g.cv.notify_all();
 }
 
-void run_collective(CommState& st, int32_t kind, const TensorRef& in, const TensorRef& out,
+void run_collective(CommState& st, int32_t kind, int32_t offset, const TensorRef& in, const TensorRef& out,
                     OpResult& r) {
   Group& g = *st.group;
   Fabric& fab = *st.fabric;
@@ -62,13 +62,14 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
   } else if (R.first < 0) {
     R.first = i;
     R.kind = kind;
-  } else if (R.kind != kind || R.ins[R.first].dtype != in->dtype() || !same_shape(R.ins[R.first], in->view) ||
-             !same_shape(R.outs[R.first], out->view)) {
+    R.offset = offset;
+  } else if (R.kind != kind || R.offset != offset || R.ins[R.first].dtype != in->dtype() ||
+             !same_shape(R.ins[R.first], in->view) || !same_shape(R.outs[R.first], out->view)) {
     const int f = R.first;
     set_error(R, PM_ERR_MISMATCH,
               strf("%s: %s issued %s but %s issued %s", where().c_str(), member_name(g, f).c_str(),
-                   describe(R.kind, R.ins[f], R.outs[f]).c_str(), member_name(g, i).c_str(),
-                   describe(kind, in->view, out->view).c_str()));
+                   describe(R.kind, R.offset, R.ins[f], R.outs[f]).c_str(), member_name(g, i).c_str(),
+                   describe(kind, offset, in->view, out->view).c_str()));
   }
   R.arrived[i] = true;
   R.n_arrived++;
@@ -113,6 +114,7 @@ void run_collective(CommState& st, int32_t kind, const TensorRef& in, const Tens
   const Transport& transport = fab.transport;
   Exchange x;
   x.kind = kind;
+  x.offset = offset;
   x.index = i;
   x.members = p;
   x.ins = ins.data();

@@ -24,6 +24,7 @@ struct Fabric;
 struct Round {
   int first = -1;  // the member that issued first: the others must match its kind, ins and outs
   int32_t kind = 0;
+  int32_t offset = 0;  // shift's offset (0 for the others): members must agree on it too
   std::vector<View> ins, outs;
   std::vector<bool> arrived;
   int n_arrived = 0, n_read = 0, n_left = 0;
@@ -53,8 +54,9 @@ struct CommState {
   int64_t next_pos = 0;  // touched only by the endpoint's queue thread
 };
 
-// Runs one collective for member st.index; fills r's start, bytes and modelled duration.
-void run_collective(CommState& st, int32_t kind, const TensorRef& in, const TensorRef& out,
+// Runs one collective for member st.index (offset: shift's, else 0); fills r's start, bytes and
+// modelled duration.
+void run_collective(CommState& st, int32_t kind, int32_t offset, const TensorRef& in, const TensorRef& out,
                     OpResult& r);
 
 // Marks member `index` gone: peers waiting for it fail with PM_ERR_STATE.

@@ -53,4 +53,15 @@ void moe_gate_weights_backward(const View& values, const View& slots, const View
                                const View& dvalues);
 void moe_aux_loss(const View& probs, const View& indices, float coeff, const View& loss, const View& dprobs);
 
+// The transformer's row ops (kernels_transformer.cpp); semantics in pipemoe.h.
+void rms_norm(const View& x, const View& gamma, float eps, const View& y, const View& rstd);
+void rms_norm_backward(const View& x, const View& gamma, const View& rstd, const View& dy, const View& dx,
+                       const View& dgamma);
+void causal_softmax(const View& x, float scale, int32_t offset, const View& y);
+void causal_softmax_backward(const View& y, const View& dy, float scale, const View& dx);
+void log_sum_exp(const View& x, const View& lse);  // x: any strides
+void pick_targets(const View& x, const View& targets, int32_t first, const View& out);
+void cross_entropy_backward(const View& x, const View& lse, const View& targets, int32_t first, float scale,
+                            const View& dx);
+
 }  // namespace pm::kernels

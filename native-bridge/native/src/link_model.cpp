@@ -24,6 +24,7 @@ double collective_bytes(int32_t kind, int32_t p, double in_bytes) {
     case PM_OP_REDUCE_SCATTER: return (p - 1) * in_bytes / p;
     case PM_OP_ALL_GATHER: return (p - 1) * in_bytes;
     case PM_OP_ALL_REDUCE: return 2.0 * (p - 1) * in_bytes / p;
+    case PM_OP_SHIFT: return in_bytes;  // one step: every member sends its input to one peer
   }
   return 0;
 }

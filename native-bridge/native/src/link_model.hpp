@@ -30,7 +30,7 @@ struct FlowMember {
 double solo_seconds(const Link& link, double bytes);
 
 // Per-rank bytes of a collective over p members moving in_bytes of input per member
-// (kind: PM_OP_ALL_TO_ALL .. PM_OP_ALL_REDUCE).
+// (kind: PM_OP_ALL_TO_ALL .. PM_OP_ALL_REDUCE, PM_OP_SHIFT).
 double collective_bytes(int32_t kind, int32_t p, double in_bytes);
 
 class FluidModel {

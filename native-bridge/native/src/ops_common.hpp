@@ -19,11 +19,13 @@ inline std::shared_ptr<Stream> stream_of(pm_stream_t s, const char* what = "stre
   return lookup<Stream>(s, what);
 }
 
-// A tensor of the stream's device.
-inline TensorRef operand(const Stream& s, pm_tensor_t h, const char* what) {
+// A tensor of the stream's device, with innermost stride 1 unless the op takes any strides
+// (any_strides: its kernel steps by the strides itself).
+inline TensorRef operand(const Stream& s, pm_tensor_t h, const char* what, bool any_strides = false) {
   auto t = lookup<Tensor>(h, what);
   if (t->device != s.device)
     fail(PM_ERR_HANDLE, strf("%s belongs to another device than the stream (rank %d)", what, s.dev->rank));
+  if (!any_strides) need_unit_inner_stride(*t, what);
   return t;
 }
 

@@ -75,6 +75,14 @@ bool same_shape(const View& a, const View& b) {
   return true;
 }
 
+void need_unit_inner_stride(const Tensor& t, const char* what) {
+  const int last = t.ndim() - 1;
+  if (last >= 0 && t.view.strides[last] != 1 && t.shape()[last] > 1)
+    fail(PM_ERR_ARG, strf("%s is %s with innermost stride %lld but the innermost stride must be 1 (only "
+                          "log_sum_exp reads a transposed view)", what, shape_str(t).c_str(),
+                          (long long)t.view.strides[last]));
+}
+
 void copy_cast(const View& src, const View& dst) {
   if (src.dtype == dst.dtype) {
     int es = dtype_size(src.dtype);

@@ -58,6 +58,10 @@ using TensorRef = std::shared_ptr<const Tensor>;
 std::string shape_str(const View& v);
 inline std::string shape_str(const Tensor& t) { return shape_str(t.view); }
 bool same_shape(const View& a, const View& b);
+// Refuses a view whose innermost stride is not 1 (a transposed view), naming it `what`: only
+// log_sum_exp reads such a view; kernels, copies, collectives and host I/O walk rows of
+// consecutive elements.
+void need_unit_inner_stride(const Tensor& t, const char* what);
 
 // bf16 is the upper half of an fp32; rounding to nearest even, NaN kept NaN (quiet, same sign).
 inline uint16_t f32_to_bf16(float f) {
@@ -74,8 +78,9 @@ inline float bf16_to_f32(uint16_t h) {
   return f;
 }
 
-// Calls run(n, off_0, ..., off_k) for each contiguous innermost run of equally shaped views, with
-// element offsets from each view's base; one call covering everything when all are contiguous.
+// Calls run(n, off_0, ..., off_k) for each contiguous innermost run of equally shaped views (each
+// with innermost stride 1), with element offsets from each view's base; one call covering
+// everything when all are contiguous.
 template <class Run, class... Views>
 void for_each_run(Run&& run, const View& v0, const Views&... vs) {
   if (v0.contiguous() && (vs.contiguous() && ...)) {
@@ -88,6 +93,7 @@ void for_each_run(Run&& run, const View& v0, const Views&... vs) {
   auto dim = [&](const View& v, int d) { return d < pad ? int64_t(1) : v.shape[d - pad]; };
   auto str = [&](const View& v, int d) { return d < pad ? int64_t(0) : v.strides[d - pad]; };
   int64_t n0 = dim(v0, 0), n1 = dim(v0, 1), n2 = dim(v0, 2), inner = dim(v0, 3);
+  // a view with another innermost stride (a transposed one) is walked one element per run
   for (int64_t i0 = 0; i0 < n0; i0++)
     for (int64_t i1 = 0; i1 < n1; i1++)
       for (int64_t i2 = 0; i2 < n2; i2++)

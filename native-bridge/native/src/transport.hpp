@@ -15,7 +15,8 @@ namespace pm {
 // One member's share of a collective the protocol has matched: every member arrived, and all
 // issued the same kind, dtype and shapes.
 struct Exchange {
-  int32_t kind = 0;         // PM_OP_ALL_TO_ALL .. PM_OP_ALL_REDUCE
+  int32_t kind = 0;         // PM_OP_ALL_TO_ALL .. PM_OP_ALL_REDUCE, PM_OP_SHIFT
+  int32_t offset = 0;       // shift: this member receives member (index - offset) mod members's input
   int32_t index = 0;        // this member's position in the group
   int32_t members = 0;      // the group size p
   const View* ins = nullptr;  // every member's input by position, as posted to the round

@@ -55,6 +55,9 @@ void local_exchange(void*, Exchange* x) {
   if (x->kind == PM_OP_ALL_TO_ALL) {
     int64_t b = o.shape[0] / p;
     for (int j = 0; j < p; j++) copy_cast(ins[j].rows(i * b, b), target.rows(j * b, b));
+  } else if (x->kind == PM_OP_SHIFT) {
+    int64_t from = ((i - (int64_t)x->offset) % p + p) % p;
+    copy_cast(ins[from], target);
   } else if (x->kind == PM_OP_ALL_GATHER) {
     int64_t b = ins[i].shape[0];
     for (int j = 0; j < p; j++) copy_cast(ins[j], target.rows(j * b, b));

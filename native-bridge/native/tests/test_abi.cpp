@@ -18,6 +18,7 @@ TEST(op_kind_names_come_from_the_list) {
   CHECK(std::strcmp(pm_op_kind_name(PM_OP_GELU_BWD), "gelu_backward") == 0, "%s", pm_op_kind_name(PM_OP_GELU_BWD));
   CHECK(std::strcmp(pm_op_kind_name(PM_OP_ALL_REDUCE), "all_reduce") == 0, "%s", pm_op_kind_name(PM_OP_ALL_REDUCE));
   CHECK(std::strcmp(pm_op_kind_name(PM_OP_EVENT_WAIT), "event_wait") == 0, "%s", pm_op_kind_name(PM_OP_EVENT_WAIT));
+  CHECK(std::strcmp(pm_op_kind_name(PM_OP_SHIFT), "shift") == 0, "%s", pm_op_kind_name(PM_OP_SHIFT));
   CHECK(pm_op_kind_name(-1) == nullptr && pm_op_kind_name(PM_OP_KIND_COUNT) == nullptr, "out of range: NULL");
   for (int32_t k = 0; k < PM_OP_KIND_COUNT; k++)
     for (int32_t j = 0; j < k; j++)
@@ -51,6 +52,8 @@ TEST(collective_bytes) {
   CHECK(pm_collective_bytes(PM_OP_ALL_GATHER, 4, 400, &b) == PM_OK && near(b, 1200), "ag %g", b);
   CHECK(pm_collective_bytes(PM_OP_ALL_REDUCE, 4, 400, &b) == PM_OK && near(b, 600), "ar %g", b);
   CHECK(pm_collective_bytes(PM_OP_ALL_REDUCE, 1, 400, &b) == PM_OK && b == 0, "a group of one: %g", b);
+  CHECK(pm_collective_bytes(PM_OP_SHIFT, 4, 400, &b) == PM_OK && near(b, 400), "shift: one step %g", b);
+  CHECK(pm_collective_bytes(PM_OP_SHIFT, 1, 400, &b) == PM_OK && b == 0, "shift in a group of one: %g", b);
   CHECK_FAILS(pm_collective_bytes(PM_OP_GEMM, 4, 400, &b), PM_ERR_ARG, "must be a collective");
   CHECK_FAILS(pm_collective_bytes(PM_OP_ALL_TO_ALL, 0, 400, &b), PM_ERR_ARG, "members is 0");
   CHECK_FAILS(pm_collective_bytes(PM_OP_ALL_TO_ALL, 2, -1, &b), PM_ERR_ARG, "in_bytes is -1");

@@ -270,6 +270,95 @@ TEST(link_model_in_real_time) {
   }
 }
 
+// Shift (collective permute): member r receives member (r - offset) mod p's input, for offsets
+// below 0 and at or beyond p, F32 and BF16, from a non-compute stream, and in place (every
+// member's out is its in, so the transport must not overwrite what a peer still reads).
+void shift_data(int p, pm_dtype dt) {
+  World w(p);
+  const int64_t b = 3, M = 5;
+  std::vector<int> bad(p, 0);
+  w.run([&](int r) {
+    pm_device_t d = w.devs[r].get();
+    auto comm = pm::make_comm(d, "cp", iota_ranks(p));
+    auto side = pm::make_stream(d);
+    auto in = pm::make_tensor(d, dt, {b, M});
+    std::vector<float> x(b * M);
+    for (int64_t i = 0; i < b * M; i++) x[i] = val(r, i);
+    pm::check(pm_tensor_write(in.get(), x.data(), b * M));
+    for (int offset : {1, -1, p + 1, 0, -2 * p}) {
+      auto out = pm::make_tensor(d, dt, {b, M});
+      pm::check(pm_shift(side.get(), comm.get(), offset, in.get(), out.get(), 0));
+      pm::check(pm_device_synchronize(d));
+      int from = ((r - offset) % p + p) % p;
+      auto got = read(out.get(), b * M);
+      for (int64_t i = 0; i < b * M; i++) bad[r] += got[i] != val(from, i);
+    }
+    pm::check(pm_shift(side.get(), comm.get(), 1, in.get(), in.get(), 0));  // the ring's step, in place
+    pm::check(pm_device_synchronize(d));
+    auto got = read(in.get(), b * M);
+    for (int64_t i = 0; i < b * M; i++) bad[r] += got[i] != val((r - 1 + p) % p, i);
+  });
+  for (int r = 0; r < p; r++)
+    CHECK(bad[r] == 0, "shift p=%d %s rank %d: %d wrong values", p, dt == PM_F32 ? "F32" : "BF16", r, bad[r]);
+}
+
+TEST(shift_2_4_ranks_f32_bf16) {
+  for (int p : {2, 4})
+    for (pm_dtype dt : {PM_F32, PM_BF16}) shift_data(p, dt);
+}
+
+// A different offset is a different collective: every member fails with PM_ERR_MISMATCH naming
+// both, and the communicator works again afterwards.
+TEST(shift_offset_mismatch_fails_every_member) {
+  const int p = 2;
+  World w(p);
+  std::vector<pm_status> first(p), second(p);
+  std::vector<std::string> msg(p);
+  w.run([&](int r) {
+    pm_device_t d = w.devs[r].get();
+    auto comm = pm::make_comm(d, "cp", iota_ranks(p));
+    pm_stream_t s = compute(d);
+    auto x = pm::make_tensor(d, PM_F32, {2, 3}), y = pm::make_tensor(d, PM_F32, {2, 3});
+    pm::check(pm_shift(s, comm.get(), r == 0 ? 1 : -1, x.get(), y.get(), 0));  // same peer on 2 ranks, but not the same call
+    first[r] = pm_device_synchronize(d);
+    msg[r] = pm_last_error()->message;
+    pm::check(pm_shift(s, comm.get(), 1, x.get(), y.get(), 0));
+    second[r] = pm_device_synchronize(d);
+  });
+  for (int r = 0; r < p; r++) {
+    CHECK(first[r] == PM_ERR_MISMATCH && msg[r].find("shift(offset 1)") != std::string::npos &&
+              msg[r].find("shift(offset -1)") != std::string::npos,
+          "rank %d: %s %s", r, pm_status_name(first[r]), msg[r].c_str());
+    CHECK(second[r] == PM_OK, "rank %d: the next shift works (%s)", r, pm_status_name(second[r]));
+  }
+}
+
+// Under the link model a shift is one step: bytes(in) per rank, alpha + bytes / B alone.
+TEST(shift_is_one_step_under_the_link_model) {
+  const int p = 4;
+  const double B = 50e6, alpha = 0.002;
+  World w(p);
+  pm::check(pm_fabric_set_link(w.fabric.get(), 0, B, alpha));
+  const int64_t n = 50000;  // 200 kB: 4 ms at B
+  std::vector<std::vector<pm_op_record>> recs(p);
+  w.run([&](int r) {
+    pm_device_t d = w.devs[r].get();
+    auto comm = pm::make_comm(d, "cp", iota_ranks(p));
+    auto x = pm::make_tensor(d, PM_F32, {1, n}), y = pm::make_tensor(d, PM_F32, {1, n});
+    pm::check(pm_shift(compute(d), comm.get(), 1, x.get(), y.get(), 0));
+    pm::check(pm_device_synchronize(d));
+    recs[r] = timeline(d);
+  });
+  for (int r = 0; r < p; r++) {
+    CHECK(recs[r].size() == 1 && recs[r][0].kind == PM_OP_SHIFT, "rank %d: %zu records", r, recs[r].size());
+    if (recs[r].size() != 1) continue;
+    Rec x{recs[r][0]};
+    CHECK(x.r.bytes == n * 4, "rank %d: bytes %lld, in is %lld", r, (long long)x.r.bytes, (long long)(n * 4));
+    CHECK(std::fabs(x.modelled() - (alpha + n * 4 / B)) < 1e-6, "rank %d: modelled %g s", r, x.modelled());
+    CHECK(paced(x), "rank %d: achieved %g s vs modelled %g s", r, x.seconds(), x.modelled());
+  }
+}
+
 TEST(mismatch_fails_every_member_then_recovers) {
   const int p = 2;
   World w(p);

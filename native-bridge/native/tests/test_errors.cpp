@@ -1,5 +1,6 @@
 // Bad input is an error code and a message naming the function, the operand and the rule; the
 // runtime keeps working afterwards.
+#include <cmath>
 #include <cstring>
 
 #include "check.hpp"
@@ -50,8 +51,39 @@ TEST(bad_shapes_and_dtypes) {
   int64_t shape[] = {4, 4}, strides[] = {4, 1};
   pm_tensor_t out = 0;
   CHECK_FAILS(pm_tensor_view(a.get(), 0, 2, shape, strides, &out), PM_ERR_ARG, "base's storage has 12 elements");
-  int64_t bad_inner[] = {4, 2};
-  CHECK_FAILS(pm_tensor_view(a.get(), 0, 2, shape, bad_inner, &out), PM_ERR_ARG, "innermost stride must be 1");
+  // a transposed view is a view, for log_sum_exp alone: ops, copies, collectives and host I/O walk
+  // rows of consecutive elements, so they refuse it, naming the operand
+  int64_t t_shape[] = {4, 3}, t_strides[] = {1, 4};
+  pm::check(pm_tensor_view(a.get(), 0, 2, t_shape, t_strides, &out));
+  pm::tensor_ptr at(out);
+  CHECK_FAILS(pm_softmax(o.s, at.get(), at.get()), PM_ERR_ARG,
+              "pm_softmax: x is [4,3] with innermost stride 4 but the innermost stride must be 1");
+  auto comm = pm::make_comm(d, "g", {0, 1});
+  CHECK_FAILS(pm_all_reduce(o.s, comm.get(), at.get(), at.get(), 0), PM_ERR_ARG, "in is [4,3] with innermost stride 4");
+  CHECK_FAILS(pm_copy(o.s, at.get(), pm::make_tensor(d, PM_F32, {4, 3}).get()), PM_ERR_ARG, "src is [4,3] with innermost");
+  float twelve[12];
+  CHECK_FAILS(pm_tensor_read(at.get(), twelve, 12), PM_ERR_ARG, "tensor t is [4,3] with innermost stride 4");
+  // the transformer's row ops name the op, the operand and the rule
+  auto g3 = pm::make_tensor(d, PM_F32, {3}), b3 = pm::make_tensor(d, PM_F32, {2, 3, 4});
+  auto i3 = pm::make_tensor(d, PM_I32, {3});
+  CHECK_FAILS(pm_rms_norm(o.s, a.get(), g3.get(), 1e-5f, a.get(), g3.get()), PM_ERR_ARG,
+              "pm_rms_norm: gamma is [3] but dimension 0 must be 4 (x's columns)");
+  CHECK_FAILS(pm_rms_norm(o.s, c.get(), pm::make_tensor(d, PM_F32, {2}).get(), -1.0f, c.get(), g3.get()), PM_ERR_ARG,
+              "eps is -1 but must be finite and > 0");
+  CHECK_FAILS(pm_rms_norm_backward(o.s, c.get(), v.get(), g3.get(), c.get(), c.get(), v.get()), PM_ERR_ARG,
+              "pm_rms_norm_backward: gamma is [3] but dimension 0 must be 2");
+  CHECK_FAILS(pm_causal_softmax(o.s, a.get(), 1.0f, 0, a.get()), PM_ERR_ARG,
+              "pm_causal_softmax: x is [3,4] (rank 2) but must be rank 3");
+  CHECK_FAILS(pm_causal_softmax(o.s, b3.get(), NAN, 0, b3.get()), PM_ERR_ARG, "scale is nan but must be finite");
+  CHECK_FAILS(pm_causal_softmax_backward(o.s, b3.get(), b3.get(), 1.0f, pm::make_tensor(d, PM_F32, {2, 4, 3}).get()),
+              PM_ERR_ARG, "y is [2,3,4] but dx is [2,4,3]: shapes must be equal");
+  CHECK_FAILS(pm_log_sum_exp(o.s, at.get(), v.get()), PM_ERR_ARG,
+              "pm_log_sum_exp: lse is [3] but dimension 0 must be 4 (x's rows)");
+  CHECK_FAILS(pm_log_sum_exp(o.s, h.get(), g3.get()), PM_ERR_ARG, "x is BF16 [3,4] but must be F32");
+  CHECK_FAILS(pm_pick_targets(o.s, a.get(), g3.get(), 0, g3.get()), PM_ERR_ARG,
+              "pm_pick_targets: targets is F32 [3] but must be I32");
+  CHECK_FAILS(pm_cross_entropy_backward(o.s, a.get(), g3.get(), i3.get(), 0, 1.0f, c.get()), PM_ERR_ARG,
+              "pm_cross_entropy_backward: x is [3,4] but dx is [3,2]: shapes must be equal");
   float buf[5];
   CHECK_FAILS(pm_tensor_write(a.get(), buf, 5), PM_ERR_ARG, "count is 5 but t is [3,4]");
   CHECK(pm_device_synchronize(d) == PM_OK, "nothing was enqueued by the failed calls");

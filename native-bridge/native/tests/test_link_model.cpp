@@ -29,6 +29,7 @@ TEST(solo_transfer_and_volumes) {
   CHECK(near(pm::collective_bytes(PM_OP_ALL_GATHER, 4, 400), 1200), "ag (p-1)");
   CHECK(near(pm::collective_bytes(PM_OP_ALL_REDUCE, 4, 400), 600), "ar 2(p-1)/p");
   CHECK(pm::collective_bytes(PM_OP_ALL_REDUCE, 1, 400) == 0, "a group of one moves nothing");
+  CHECK(near(pm::collective_bytes(PM_OP_SHIFT, 4, 400), 400), "shift: one step of the input");
   FluidModel m(1.0, links());
   int64_t f = m.add({{0, 0}, {1, 0}}, 5e5, 2.0);
   CHECK(near(m.predicted_end(f), 2.0 + alpha + 0.5), "alone: %g", m.predicted_end(f));

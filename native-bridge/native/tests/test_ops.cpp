@@ -480,6 +480,142 @@ TEST(losses_and_adam) {
   expect_close("adam", get(PP, p.size()), pr, 1e-6);
 }
 
+// The transformer's row ops: a case worked by hand, then random inputs against double references.
+
+TEST(rms_norm_fwd_bwd) {
+  {  // x = [3, 4]: mean square 12.5, rstd = 1/sqrt(12.5 + 0.5) = 1/sqrt(13); gamma [1, 2]
+    auto X = with({1, 2}, {3, 4}), G = with({2}, {1, 2}), Y = tensor({1, 2}), RS = tensor({1});
+    pm::check(pm_rms_norm(S(), X.get(), G.get(), 0.5f, Y.get(), RS.get()));
+    double r = 1 / std::sqrt(13.0);
+    expect_close("rms_norm by hand", get(Y, 2), {3 * r, 8 * r}, 1e-7);
+    expect_close("rstd by hand", get(RS, 1), {r}, 1e-7);
+  }
+  const int R = 33, M = 65, LD = 80;
+  const float eps = 1e-5f;
+  Vec x = rnd(R * M), g = rnd(M, 0.5f, 1.5f), dy = rnd(R * M), dg0 = rnd(M);
+  auto XB = tensor({R, LD}), YB = tensor({R, LD});  // rows strided: a slice of wider rows
+  auto X = pm::make_view(XB.get(), 3, {R, M}, {LD, 1}), Y = pm::make_view(YB.get(), 5, {R, M}, {LD, 1});
+  put(X, x);
+  auto G = with({M}, g), RS = tensor({R}), DY = with({R, M}, dy), DG = with({M}, dg0);
+  pm::check(pm_rms_norm(S(), X.get(), G.get(), eps, Y.get(), RS.get()));
+  pm::check(pm_rms_norm_backward(S(), X.get(), G.get(), RS.get(), DY.get(), DY.get(), DG.get()));  // dx = dy in place
+  std::vector<double> y(R * M), rs(R), dx(R * M), dg(dg0.begin(), dg0.end());
+  for (int r = 0; r < R; r++) {
+    double ss = 0, dot = 0;
+    for (int m = 0; m < M; m++) ss += (double)x[r * M + m] * x[r * M + m];
+    rs[r] = 1 / std::sqrt(ss / M + eps);
+    for (int m = 0; m < M; m++) {
+      y[r * M + m] = x[r * M + m] * rs[r] * g[m];
+      dot += (double)g[m] * dy[r * M + m] * x[r * M + m];
+      dg[m] += (double)dy[r * M + m] * x[r * M + m] * rs[r];
+    }
+    for (int m = 0; m < M; m++)
+      dx[r * M + m] = rs[r] * (g[m] * dy[r * M + m] - x[r * M + m] * rs[r] * rs[r] * dot / M);
+  }
+  expect_close("rms_norm", get(Y, R * M), y, 1e-6);
+  expect_close("rms_norm rstd", get(RS, R), rs, 1e-6);
+  expect_close("rms_norm_backward dx", get(DY, R * M), dx, 1e-5);
+  expect_close("rms_norm_backward dgamma accumulates", get(DG, M), dg, 1e-6);
+}
+
+// The causal softmax of one row of scale*x in double: columns j <= i + offset, zeros beyond.
+std::vector<double> causal_ref(const Vec& x, int64_t Q, int64_t K, double scale, int offset) {
+  std::vector<double> y(x.size(), 0.0);
+  for (size_t base = 0; base < x.size(); base += K) {
+    int64_t i = (int64_t)(base / K) % Q, n = std::min<int64_t>(K, std::max<int64_t>(0, i + offset + 1));
+    double mx = -1e300, sum = 0;
+    for (int64_t j = 0; j < n; j++) mx = std::max(mx, scale * x[base + j]);
+    for (int64_t j = 0; j < n; j++) sum += std::exp(scale * x[base + j] - mx);
+    for (int64_t j = 0; j < n; j++) y[base + j] = std::exp(scale * x[base + j] - mx) / sum;
+  }
+  return y;
+}
+
+TEST(causal_softmax_fwd_bwd) {
+  {  // zeros [1,2,3]: offset 0 sees 1 then 2 columns; offset -1 hides row 0 and sees 1 column in row 1
+    auto X = tensor({1, 2, 3}), Y = tensor({1, 2, 3});
+    pm::check(pm_causal_softmax(S(), X.get(), 1.0f, 0, Y.get()));
+    expect_close("causal_softmax by hand", get(Y, 6), {1, 0, 0, 0.5, 0.5, 0}, 1e-7);
+    pm::check(pm_causal_softmax(S(), X.get(), 1.0f, -1, Y.get()));
+    expect_close("causal_softmax offset -1 by hand", get(Y, 6), {0, 0, 0, 1, 0, 0}, 1e-7);
+  }
+  // [B,Q,K] as a strided view of a [Q,B,K+2] buffer (heads interleaved with padded rows)
+  const int B = 3, Q = 5, K = 7, LD = K + 2;
+  const float scale = 0.5f;
+  for (int offset : {0, 2, -2, -5, 9}) {
+    Vec x = rnd(B * Q * K, -6, 6), dy = rnd(B * Q * K);
+    auto XB = tensor({Q, B, LD}), YB = tensor({Q, B, LD});
+    auto X = pm::make_view(XB.get(), 1, {B, Q, K}, {LD, B * LD, 1});
+    auto Y = pm::make_view(YB.get(), 1, {B, Q, K}, {LD, B * LD, 1});
+    put(X, x);
+    auto DY = with({B, Q, K}, dy), DX = tensor({B, Q, K});
+    pm::check(pm_causal_softmax(S(), X.get(), scale, offset, Y.get()));
+    pm::check(pm_causal_softmax_backward(S(), Y.get(), DY.get(), scale, DX.get()));
+    std::vector<double> y = causal_ref(x, Q, K, scale, offset), dx(x.size());
+    for (size_t base = 0; base < x.size(); base += K) {
+      double dot = 0;
+      for (int j = 0; j < K; j++) dot += y[base + j] * dy[base + j];
+      for (int j = 0; j < K; j++) dx[base + j] = scale * y[base + j] * (dy[base + j] - dot);
+    }
+    Vec got = get(Y, B * Q * K);
+    expect_close(test::fmt("causal_softmax offset %d", offset), got, y, 1e-6);
+    bool zeros = true;  // masked entries are exactly 0, not tiny
+    for (size_t e = 0; e < x.size(); e++) zeros &= y[e] != 0 || got[e] == 0.0f;
+    CHECK(zeros, "offset %d: masked entries are 0", offset);
+    expect_close(test::fmt("causal_softmax_backward offset %d", offset), get(DX, B * Q * K), dx, 1e-5);
+  }
+  auto X = with({1, 1, 2}, {0, 0});  // in place
+  pm::check(pm_causal_softmax(S(), X.get(), 1.0f, 1, X.get()));
+  expect_close("causal_softmax in place", get(X, 2), {0.5, 0.5}, 1e-7);
+}
+
+TEST(log_sum_exp_any_strides) {
+  {  // rows [0, 0], [0, log 3], [1000, 1000] (max-subtracted, so no overflow), [-inf, -inf]
+    float inf = INFINITY;
+    auto X = with({4, 2}, {0, 0, 0, std::log(3.0f), 1000, 1000, -inf, -inf}), L = tensor({4});
+    pm::check(pm_log_sum_exp(S(), X.get(), L.get()));
+    Vec l = get(L, 4);
+    expect_close("log_sum_exp by hand", Vec(l.begin(), l.begin() + 3), {std::log(2.0), std::log(4.0), 1000 + std::log(2.0)},
+                 1e-7);
+    CHECK(std::isinf(l[3]) && l[3] < 0, "a row of -inf gives -inf, got %g", l[3]);
+  }
+  // the transposed [R, TP] view of TP gathered shards' [TP, R] values
+  const int R = 17, TP = 4;
+  Vec shards = rnd(TP * R, -30, 30);
+  auto G = with({TP, R}, shards), L = tensor({R});
+  auto T = pm::make_view(G.get(), 0, {R, TP}, {1, R});
+  pm::check(pm_log_sum_exp(S(), T.get(), L.get()));
+  std::vector<double> ref(R);
+  for (int r = 0; r < R; r++) {
+    double mx = -1e300, sum = 0;
+    for (int t = 0; t < TP; t++) mx = std::max(mx, (double)shards[t * R + r]);
+    for (int t = 0; t < TP; t++) sum += std::exp(shards[t * R + r] - mx);
+    ref[r] = mx + std::log(sum);
+  }
+  expect_close("log_sum_exp transposed", get(L, R), ref, 1e-6);
+}
+
+TEST(vocab_parallel_cross_entropy_pieces) {
+  // a shard of V = 4 columns starting at token 4; targets 3 and 8 are in other shards
+  const int R = 5, V = 4, first = 4;
+  Vec x = rnd(R * V, -3, 3);
+  std::vector<int32_t> targets = {4, 7, 3, 8, 5};
+  auto X = with({R, V}, x), T = with_i32({R}, targets), O = tensor({R});
+  pm::check(pm_pick_targets(S(), X.get(), T.get(), first, O.get()));
+  expect_close("pick_targets", get(O, R), {x[0], x[1 * V + 3], 0, 0, x[4 * V + 1]}, 0);
+  Vec lse = rnd(R, 2, 4);  // the log-sum-exp over the whole vocabulary, as the shards' all-gather gives it
+  auto L = with({R}, lse), DX = tensor({R, V});
+  const float scale = 0.125f;
+  pm::check(pm_cross_entropy_backward(S(), X.get(), L.get(), T.get(), first, scale, DX.get()));
+  std::vector<double> dx(R * V);
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < V; j++)
+      dx[r * V + j] = scale * (std::exp((double)x[r * V + j] - lse[r]) - (targets[r] == first + j ? 1 : 0));
+  expect_close("cross_entropy_backward", get(DX, R * V), dx, 1e-6);
+  pm::check(pm_cross_entropy_backward(S(), X.get(), L.get(), T.get(), first, scale, X.get()));  // in place
+  expect_close("cross_entropy_backward in place", get(X, R * V), dx, 1e-6);
+}
+
 // ---- 3. perf mode ---------------------------------------------------------------------------------
 
 void perf() {

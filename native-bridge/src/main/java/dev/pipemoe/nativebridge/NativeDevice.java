@@ -75,11 +75,26 @@ final class NativeDevice implements Device {
       JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
   private static final MethodHandle pm_adam = bind("pm_adam", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
       JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT), CRITICAL);
+  private static final MethodHandle pm_rms_norm = bind("pm_rms_norm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_rms_norm_backward = bind("pm_rms_norm_backward",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_causal_softmax = bind("pm_causal_softmax",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_INT, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_causal_softmax_backward = bind("pm_causal_softmax_backward",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_log_sum_exp = bind("pm_log_sum_exp", S_JJJ, CRITICAL);
+  private static final MethodHandle pm_pick_targets = bind("pm_pick_targets",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG), CRITICAL);
+  private static final MethodHandle pm_cross_entropy_backward = bind("pm_cross_entropy_backward", FunctionDescriptor.of(
+      JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_FLOAT, JAVA_LONG), CRITICAL);
 
   private static final MethodHandle pm_all_to_all = bind("pm_all_to_all", S_JJJJJ, CRITICAL);
   private static final MethodHandle pm_all_gather = bind("pm_all_gather", S_JJJJJ, CRITICAL);
   private static final MethodHandle pm_reduce_scatter = bind("pm_reduce_scatter", S_JJJJJ, CRITICAL);
   private static final MethodHandle pm_all_reduce = bind("pm_all_reduce", S_JJJJJ, CRITICAL);
+  private static final MethodHandle pm_shift = bind("pm_shift",
+      FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), CRITICAL);
 
   private final NativeFabric fabric;
   private final long handle;
@@ -469,6 +484,41 @@ final class NativeDevice implements Device {
     call(() -> (int) pm_adam.invokeExact(h(s), h(param), h(grad), h(m), h(v), p.lr(), p.beta1(), p.beta2(), p.eps(), p.weightDecay(), step));
   }
 
+  @Override
+  public void rmsNorm(Stream s, Tensor x, Tensor gamma, float eps, Tensor y, Tensor rstd) {
+    call(() -> (int) pm_rms_norm.invokeExact(h(s), h(x), h(gamma), eps, h(y), h(rstd)));
+  }
+
+  @Override
+  public void rmsNormBackward(Stream s, Tensor x, Tensor gamma, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma) {
+    call(() -> (int) pm_rms_norm_backward.invokeExact(h(s), h(x), h(gamma), h(rstd), h(dy), h(dx), h(dGamma)));
+  }
+
+  @Override
+  public void causalSoftmax(Stream s, Tensor x, float scale, int offset, Tensor y) {
+    call(() -> (int) pm_causal_softmax.invokeExact(h(s), h(x), scale, offset, h(y)));
+  }
+
+  @Override
+  public void causalSoftmaxBackward(Stream s, Tensor y, Tensor dy, float scale, Tensor dx) {
+    call(() -> (int) pm_causal_softmax_backward.invokeExact(h(s), h(y), h(dy), scale, h(dx)));
+  }
+
+  @Override
+  public void logSumExp(Stream s, Tensor x, Tensor lse) {
+    call(() -> (int) pm_log_sum_exp.invokeExact(h(s), h(x), h(lse)));
+  }
+
+  @Override
+  public void pickTargets(Stream s, Tensor x, Tensor targets, int first, Tensor out) {
+    call(() -> (int) pm_pick_targets.invokeExact(h(s), h(x), h(targets), first, h(out)));
+  }
+
+  @Override
+  public void crossEntropyBackward(Stream s, Tensor x, Tensor lse, Tensor targets, int first, float scale, Tensor dx) {
+    call(() -> (int) pm_cross_entropy_backward.invokeExact(h(s), h(x), h(lse), h(targets), first, scale, h(dx)));
+  }
+
   // ---- collectives --------------------------------------------------------------------------------
 
   @Override
@@ -489,6 +539,11 @@ final class NativeDevice implements Device {
   @Override
   public void allReduce(Stream from, Communicator comm, Tensor in, Tensor out, Event done) {
     call(() -> (int) pm_all_reduce.invokeExact(h(from), h(comm), h(in), h(out), h(done)));
+  }
+
+  @Override
+  public void shift(Stream from, Communicator comm, int offset, Tensor in, Tensor out, Event done) {
+    call(() -> (int) pm_shift.invokeExact(h(from), h(comm), offset, h(in), h(out), h(done)));
   }
 
   // ---- timeline -----------------------------------------------------------------------------------

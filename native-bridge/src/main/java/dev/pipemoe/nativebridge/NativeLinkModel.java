@@ -64,8 +64,8 @@ public final class NativeLinkModel {
 
   /**
    * Bytes one member sends in collective {@code op} (as timelines name it: "all_to_all",
-   * "all_gather", "reduce_scatter", "all_reduce") over {@code members} ranks with {@code inBytes}
-   * of input each.
+   * "all_gather", "reduce_scatter", "all_reduce", "shift") over {@code members} ranks with {@code
+   * inBytes} of input each.
    */
   public static double collectiveBytes(String op, int members, double inBytes) {
     NativeLibrary.lookup();

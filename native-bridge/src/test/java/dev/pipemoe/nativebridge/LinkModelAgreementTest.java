@@ -33,6 +33,13 @@ class LinkModelAgreementTest {
     }
   }
 
+  /** CommVolume prices the MoE layer's four collectives; shift (CP's K/V ring) is one step of its input. */
+  @Test
+  void shiftSendsItsInputOnce() {
+    assertThat(NativeLinkModel.collectiveBytes("shift", 4, 1000)).isEqualTo(1000);
+    assertThat(NativeLinkModel.collectiveBytes("shift", 1, 1000)).isZero();
+  }
+
   @Test
   void collectiveBytesRefusesWhatIsNotACollective() {
     assertThatThrownBy(() -> NativeLinkModel.collectiveBytes("gemm", 2, 1)).isInstanceOf(DeviceException.class)
