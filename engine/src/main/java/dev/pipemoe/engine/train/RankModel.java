@@ -1,6 +1,7 @@
 package dev.pipemoe.engine.train;
 
 import dev.pipemoe.engine.device.AdamParams;
+import dev.pipemoe.engine.device.Communicator;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.Device;
 import dev.pipemoe.engine.device.Event;
@@ -8,16 +9,15 @@ import dev.pipemoe.engine.device.OpRecord;
 import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import dev.pipemoe.engine.metrics.StepTimes;
-import dev.pipemoe.engine.device.Communicator;
 import dev.pipemoe.engine.model.GptLayout;
 import dev.pipemoe.engine.model.GptModel;
 import dev.pipemoe.engine.model.GptShape;
 import dev.pipemoe.engine.model.GradGroup;
-import dev.pipemoe.engine.model.MicroBatch;
-import dev.pipemoe.engine.model.Trainable;
 import dev.pipemoe.engine.model.Layer;
 import dev.pipemoe.engine.model.LayerStats;
+import dev.pipemoe.engine.model.MicroBatch;
 import dev.pipemoe.engine.model.MoeBlock;
+import dev.pipemoe.engine.model.Trainable;
 import dev.pipemoe.engine.moe.HostRandom;
 import dev.pipemoe.engine.moe.LayerShape;
 import dev.pipemoe.engine.moe.Param;
@@ -43,7 +43,7 @@ import java.util.Map;
  * #layers}); the teacher (other seed, serial schedule) produced the targets once at set-up. The
  * step sees the model only as a stack of {@link Layer}s.
  *
- * <p>Loss: every rank's MSE over its own tokens; the job's loss is the mean over ranks. Gradients
+ * <p>The MoE stack's loss: every rank's MSE over its own tokens; the job's loss is the mean over ranks. Gradients
  * are scaled so that summing them over the ranks that replicate a parameter gives the gradient of
  * that mean: 1/world under SP (every rank sees distinct tokens), 1/DP without it (TP ranks see the
  * same tokens).
