@@ -273,7 +273,7 @@ pm_status pm_tensor_view(pm_tensor_t base, int64_t offset, int32_t ndim, const i
     v.ndim = ndim;
     for (int i = 0; i < ndim; i++) {
       v.shape[i] = shape[i];
-      v.strides[i] = (i == ndim - 1 && shape[i] <= 1) ? 1 : strides[i];  // any innermost stride: see operand()
+      v.strides[i] = (i == ndim - 1 && shape[i] <= 1) ? 1 : strides[i];  // any innermost stride: need_unit_inner_stride
     }
     v.base = static_cast<char*>(t->storage->data) + first * dtype_size(v.dtype);
     *out = Registry::get().add(Kind::Tensor, t, b->device);

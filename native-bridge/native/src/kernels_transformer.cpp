@@ -1,8 +1,8 @@
 // The transformer's row kernels: RMSNorm, causal softmax, and the pieces of a vocabulary-parallel
 // cross-entropy. Like the other row kernels, each row is independent and the loops go row by row
 // (rank threads give the parallelism). Sums that feed one number per row are in double and rounded
-// once, everything else is fp32 in the order written, so the simulated device (SimKernels) gets
-// the same bits.
+// once, everything else is fp32 in the order written, as the simulated device's SimKernels does
+// (bits agree except where glibc's expf rounds otherwise than Java's exp rounded to float).
 #include <cmath>
 #include <limits>
 #include <vector>

@@ -93,7 +93,6 @@ void for_each_run(Run&& run, const View& v0, const Views&... vs) {
   auto dim = [&](const View& v, int d) { return d < pad ? int64_t(1) : v.shape[d - pad]; };
   auto str = [&](const View& v, int d) { return d < pad ? int64_t(0) : v.strides[d - pad]; };
   int64_t n0 = dim(v0, 0), n1 = dim(v0, 1), n2 = dim(v0, 2), inner = dim(v0, 3);
-  // a view with another innermost stride (a transposed one) is walked one element per run
   for (int64_t i0 = 0; i0 < n0; i0++)
     for (int64_t i1 = 0; i1 < n1; i1++)
       for (int64_t i2 = 0; i2 < n2; i2++)

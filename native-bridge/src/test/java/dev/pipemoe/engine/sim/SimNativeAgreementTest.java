@@ -3,6 +3,7 @@ package dev.pipemoe.engine.sim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pipemoe.engine.device.AdamParams;
 import dev.pipemoe.engine.device.Communicator;
@@ -21,9 +22,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The simulated device's kernels against the native runtime's, on the same inputs: bit for bit,
- * except GEMM (BLAS's summation order) and GELU (glibc's erff is not always correctly rounded),
- * which agree to fp32 rounding. It lives here, in the engine's package, because it needs both the
- * native library and the package-private kernels. The Device contract suite holds each device to a
+ * except GEMM (BLAS's summation order), GELU (glibc's erff is not always correctly rounded) and
+ * the transformer ops built on exp (nor is glibc's expf), which agree to fp32 rounding. It lives
+ * here, in the engine's package, because it needs both the native library and the package-private
+ * kernels. The Device contract suite holds each device to a
  * reference within a tolerance; this holds the two to each other, bit for bit, and compares their
  * refusals' wording, which a suite of one device at a time cannot.
  */
@@ -250,6 +252,60 @@ class SimNativeAgreementTest {
   }
 
   @Test
+  void transformerRowOpsAgreeBitForBit() {
+    int rows = 48, cols = 40, b = 3, q = 16, k = 24, vocab = 20, first = 10;
+    Pair x = f32(gaussian(rows * cols, 2), rows, cols), gamma = f32(gaussian(cols, 1), cols);
+    Pair y = f32(new float[rows * cols], rows, cols), rstd = f32(new float[rows], rows);
+    Pair dy = f32(gaussian(rows * cols, 1), rows, cols), dx = f32(new float[rows * cols], rows, cols);
+    Pair dGamma = f32(gaussian(cols, 1), cols);
+    dev.rmsNorm(st, x.n, gamma.n, 1e-5f, y.n, rstd.n);
+    SimKernels.rmsNorm(x.s, gamma.s, 1e-5f, y.s, rstd.s);
+    dev.rmsNormBackward(st, x.n, gamma.n, rstd.n, dy.n, dx.n, dGamma.n);
+    SimKernels.rmsNormBackward(x.s, gamma.s, rstd.s, dy.s, dx.s, dGamma.s);
+    Pair scores = f32(gaussian(b * q * k, 4), b, q, k), probs = f32(new float[b * q * k], b, q, k);
+    Pair dProbs = f32(gaussian(b * q * k, 1), b, q, k), dScores = f32(new float[b * q * k], b, q, k);
+    dev.causalSoftmax(st, scores.n, 0.125f, 8, probs.n);
+    SimKernels.causalSoftmax(scores.s, 0.125f, 8, probs.s);
+    dev.causalSoftmaxBackward(st, probs.n, dProbs.n, 0.125f, dScores.n);
+    SimKernels.causalSoftmaxBackward(probs.s, dProbs.s, 0.125f, dScores.s);
+    Pair logits = f32(gaussian(rows * vocab, 5), rows, vocab), lse = f32(new float[rows], rows);
+    int[] t = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      t[i] = r.nextInt(3 * vocab) - 5;  // in the shard [first, first + vocab) or not
+    }
+    Pair targets = i32(t, rows), picked = f32(new float[rows], rows);
+    Pair dLogits = f32(new float[rows * vocab], rows, vocab);
+    dev.logSumExp(st, logits.n, lse.n);
+    SimKernels.logSumExp(logits.s, lse.s);
+    dev.pickTargets(st, logits.n, targets.n, first, picked.n);
+    SimKernels.pickTargets(logits.s, targets.s, first, picked.s);
+    dev.crossEntropyBackward(st, logits.n, lse.n, targets.n, first, 1f / rows, dLogits.n);
+    SimKernels.crossEntropyBackward(logits.s, lse.s, targets.s, first, 1f / rows, dLogits.s);
+    for (Object[] c : new Object[][] {{"rmsNorm", y}, {"rmsNorm rstd", rstd}, {"rmsNormBackward", dx},
+        {"rmsNormBackward dGamma", dGamma}, {"pickTargets", picked}}) {
+      same((String) c[0], (Pair) c[1]);
+    }
+    // glibc's expf is not always correctly rounded (StrictMath's exp rounded to float is), so what
+    // goes through exp agrees to an ulp of the largest value, not bit for bit
+    for (Object[] c : new Object[][] {{"causalSoftmax", probs}, {"causalSoftmaxBackward", dScores},
+        {"logSumExp", lse}, {"crossEntropyBackward", dLogits}}) {
+      closeToAnUlp((String) c[0], (Pair) c[1]);
+    }
+  }
+
+  /** Native and simulated values within 2^-22 of the largest magnitude (two ulps of it). */
+  static void closeToAnUlp(String op, Pair p) {
+    dev.synchronize();
+    float[] n = dev.readFloats(p.n), s = sim(p);
+    double worst = 0, scale = 1e-30;
+    for (int i = 0; i < n.length; i++) {
+      worst = Math.max(worst, Math.abs((double) n[i] - s[i]));
+      scale = Math.max(scale, Math.abs(s[i]));
+    }
+    assertTrue(worst <= 0x1p-22 * scale, op + " (seed " + SEED + "): differs by " + worst + " of " + scale);
+  }
+
+  @Test
   void gemmAgreesToFp32Rounding() {
     for (int[] mnk : new int[][] {{8, 8, 8}, {64, 48, 96}, {33, 17, 500}}) {
       int m = mnk[0], n = mnk[1], k = mnk[2];
@@ -287,12 +343,15 @@ class SimNativeAgreementTest {
       dev.allToAll(st, c0, a0.n, a0.n, null);  // in place
       dev1.allToAll(st1, c1, a1.n, a1.n, null);
       SimKernels.allToAll(ins, ins);
+      dev.shift(st, c0, 3, a0.n, a0.n, null);  // in place, offset past the group size
+      dev1.shift(st1, c1, 3, a1.n, a1.n, null);
+      SimKernels.shift(ins, ins, 3);
       same("allReduce " + dtype, o0);
       same("allReduce " + dtype, o1, dev1);
       same("reduceScatter " + dtype, h0);
       same("reduceScatter " + dtype, h1, dev1);
-      same("allToAll in place " + dtype, a0);
-      same("allToAll in place " + dtype, a1, dev1);
+      same("allToAll, then shift, in place " + dtype, a0);
+      same("allToAll, then shift, in place " + dtype, a1, dev1);
     }
     c0.close();
     c1.close();
