@@ -15,6 +15,7 @@ import dev.pipemoe.engine.device.AdamParams;
 import dev.pipemoe.engine.device.DType;
 import dev.pipemoe.engine.device.DeviceException;
 import dev.pipemoe.engine.device.Distribution;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Hand-computed cases per op of the simulated device's numerics. */
@@ -425,5 +426,80 @@ class SimKernelsTest {
     SimTensor[] out = {zeros(DType.BF16, 1), zeros(DType.BF16, 1), zeros(DType.BF16, 1)};
     SimKernels.allReduce(in, out);
     assertEquals(258f, read(out[2])[0]);
+  }
+
+  // ---- transformer ops -----------------------------------------------------------------------
+
+  /** A row of 3 and 4: mean square 12.5, rstd 1/sqrt(12.5 + eps). */
+  @Test
+  void rmsNormOfAHandRow() {
+    SimTensor x = f32(new float[] {3, 4}, 1, 2), y = zeros(DType.F32, 1, 2);
+    SimTensor rstd = zeros(DType.F32, 1);
+    SimKernels.rmsNorm(x, f32(new float[] {1, 2}, 2), 0.5f, y, rstd);
+    float rs = (float) (1 / Math.sqrt(13.0));
+    assertArrayEquals(new float[] {rs}, read(rstd));
+    assertArrayEquals(new float[] {3 * rs, 4 * rs * 2}, read(y));
+  }
+
+  /**
+   * The ops the whole model runs in place give what they give out of place: rmsNorm y = x,
+   * causalSoftmax y = x, crossEntropyBackward dx = x, rmsNormBackward dx = dy (each row is read
+   * before it is written).
+   */
+  @Test
+  void inPlaceEqualsOutOfPlace() {
+    SplittableRandom r = new SplittableRandom(7);
+    float[] xs = new float[24], dys = new float[24];
+    for (int i = 0; i < 24; i++) {
+      xs[i] = (float) r.nextGaussian();
+      dys[i] = (float) r.nextGaussian();
+    }
+    SimTensor gamma = f32(new float[] {1, -2, 0.5f, 3, 1, 1}, 6);
+    SimTensor x = f32(xs, 4, 6), y = zeros(DType.F32, 4, 6), rstd = zeros(DType.F32, 4);
+    SimKernels.rmsNorm(x, gamma, 1e-5f, y, rstd);
+    SimTensor same = f32(xs, 4, 6);
+    SimKernels.rmsNorm(same, gamma, 1e-5f, same, zeros(DType.F32, 4));
+    assertArrayEquals(read(y), read(same), "rmsNorm");
+
+    SimTensor dy = f32(dys, 4, 6), dx = zeros(DType.F32, 4, 6), dg = zeros(DType.F32, 6);
+    SimKernels.rmsNormBackward(x, gamma, rstd, dy, dx, dg);
+    SimTensor dyInPlace = f32(dys, 4, 6), dg2 = zeros(DType.F32, 6);
+    SimKernels.rmsNormBackward(x, gamma, rstd, dyInPlace, dyInPlace, dg2);
+    assertArrayEquals(read(dx), read(dyInPlace), "rmsNormBackward dx");
+    assertArrayEquals(read(dg), read(dg2), "rmsNormBackward dGamma");
+
+    SimTensor s3 = f32(xs, 2, 3, 4), y3 = zeros(DType.F32, 2, 3, 4);
+    SimKernels.causalSoftmax(s3, 0.5f, 1, y3);
+    SimTensor s3InPlace = f32(xs, 2, 3, 4);
+    SimKernels.causalSoftmax(s3InPlace, 0.5f, 1, s3InPlace);
+    assertArrayEquals(read(y3), read(s3InPlace), "causalSoftmax");
+
+    SimTensor lse = f32(new float[] {2, 2, 2, 2}, 4), t = i32(new int[] {0, 5, 9, -1}, 4);
+    SimTensor ce = zeros(DType.F32, 4, 6), ceInPlace = f32(xs, 4, 6);
+    SimKernels.crossEntropyBackward(x, lse, t, 0, 0.5f, ce);
+    SimKernels.crossEntropyBackward(ceInPlace, lse, t, 0, 0.5f, ceInPlace);
+    assertArrayEquals(read(ce), read(ceInPlace), "crossEntropyBackward");
+  }
+
+  @Test
+  void logSumExpOfMinusInfinityOrNoColumnsIsMinusInfinity() {
+    float inf = Float.NEGATIVE_INFINITY;
+    SimTensor lse = zeros(DType.F32, 2);
+    SimKernels.logSumExp(f32(new float[] {inf, inf, 0, inf}, 2, 2), lse);
+    assertArrayEquals(new float[] {inf, 0}, read(lse));
+    SimKernels.logSumExp(zeros(DType.F32, 2, 0), lse);
+    assertArrayEquals(new float[] {inf, inf}, read(lse));
+  }
+
+  @Test
+  void shiftByAnyOffsetIsAPermutation() {
+    SimTensor[] in = {f32(new float[] {0}, 1), f32(new float[] {1}, 1), f32(new float[] {2}, 1)};
+    for (int offset : new int[] {1, -1, 4, -5, 0, 3}) {
+      SimTensor[] out = {zeros(DType.F32, 1), zeros(DType.F32, 1), zeros(DType.F32, 1)};
+      SimKernels.shift(in, out, offset);
+      for (int i = 0; i < 3; i++) {
+        assertEquals(Math.floorMod(i - offset, 3), read(out[i])[0], "offset " + offset + " member " + i);
+      }
+    }
   }
 }
