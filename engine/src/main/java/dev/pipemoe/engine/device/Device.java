@@ -219,18 +219,14 @@ public interface Device extends AutoCloseable {
    * RMSNorm of each row of {@code x [R,M]}: {@code y = x * rstd * gamma}, with {@code rstd[r] =
    * 1/sqrt(mean_m(x[r,m]^2) + eps)} also written to {@code rstd F32 [R]} for the backward.
    */
-  default void rmsNorm(Stream s, Tensor x, Tensor gamma, float eps, Tensor y, Tensor rstd) {
-    throw new UnsupportedOperationException("rmsNorm");
-  }
+  void rmsNorm(Stream s, Tensor x, Tensor gamma, float eps, Tensor y, Tensor rstd);
 
   /**
    * Backward of {@link #rmsNorm}: overwrites {@code dx = rstd * (gamma*dy - x * rstd^2 *
    * mean_m(gamma*dy*x))} and accumulates {@code dGamma[m] += sum_r dy[r,m] * x[r,m] * rstd[r]}.
    */
-  default void rmsNormBackward(Stream s, Tensor x, Tensor gamma, Tensor rstd, Tensor dy, Tensor dx,
-      Tensor dGamma) {
-    throw new UnsupportedOperationException("rmsNormBackward");
-  }
+  void rmsNormBackward(Stream s, Tensor x, Tensor gamma, Tensor rstd, Tensor dy, Tensor dx,
+      Tensor dGamma);
 
   /**
    * Causal softmax over the last dimension of {@code x [B,Q,K]} (rank 3, strided views allowed):
@@ -238,37 +234,27 @@ public interface Device extends AutoCloseable {
    * <= i + offset}, and 0 beyond; a row with no visible column is all zeros. {@code offset} is the
    * first query's position minus the first key's (0 for plain causal attention).
    */
-  default void causalSoftmax(Stream s, Tensor x, float scale, int offset, Tensor y) {
-    throw new UnsupportedOperationException("causalSoftmax");
-  }
+  void causalSoftmax(Stream s, Tensor x, float scale, int offset, Tensor y);
 
   /** Backward of {@link #causalSoftmax} from its output: {@code dx = scale * y * (dy - sum_j(dy * y))} per row. */
-  default void causalSoftmaxBackward(Stream s, Tensor y, Tensor dy, float scale, Tensor dx) {
-    throw new UnsupportedOperationException("causalSoftmaxBackward");
-  }
+  void causalSoftmaxBackward(Stream s, Tensor y, Tensor dy, float scale, Tensor dx);
 
   /** {@code lse[r] = log(sum_j exp(x[r,j]))} of {@code x [R,V]} (rank 2, any strides) into {@code lse F32 [R]}. */
-  default void logSumExp(Stream s, Tensor x, Tensor lse) {
-    throw new UnsupportedOperationException("logSumExp");
-  }
+  void logSumExp(Stream s, Tensor x, Tensor lse);
 
   /**
    * {@code out[r] = x[r, targets[r] - first]} when {@code first <= targets[r] < first + V}, else 0;
    * {@code x [R,V]}, {@code targets I32 [R]}, {@code out F32 [R]}. The target logits of a
    * vocabulary shard whose first column is token {@code first}.
    */
-  default void pickTargets(Stream s, Tensor x, Tensor targets, int first, Tensor out) {
-    throw new UnsupportedOperationException("pickTargets");
-  }
+  void pickTargets(Stream s, Tensor x, Tensor targets, int first, Tensor out);
 
   /**
    * Cross-entropy gradient of a vocabulary shard: {@code dx[r,j] = scale * (exp(x[r,j] - lse[r]) -
    * [targets[r] == first + j])}, with {@code lse} the log-sum-exp over the whole vocabulary.
    */
-  default void crossEntropyBackward(Stream s, Tensor x, Tensor lse, Tensor targets, int first,
-      float scale, Tensor dx) {
-    throw new UnsupportedOperationException("crossEntropyBackward");
-  }
+  void crossEntropyBackward(Stream s, Tensor x, Tensor lse, Tensor targets, int first,
+      float scale, Tensor dx);
 
   // ---- collectives (issued from a stream, run on the communicator's queue) --------------------
 
@@ -289,10 +275,8 @@ public interface Device extends AutoCloseable {
    * out} receives member {@code (i - offset) mod n}'s; every member passes the same offset and
    * shape. Context parallelism's K/V ring is a sequence of these.
    */
-  default void shift(Stream from, Communicator comm, int offset, Tensor in, Tensor out,
-      Event done) {
-    throw new UnsupportedOperationException("shift");
-  }
+  void shift(Stream from, Communicator comm, int offset, Tensor in, Tensor out,
+      Event done);
 
   // ---- timeline --------------------------------------------------------------------------------
 
