@@ -30,6 +30,9 @@ public record StepSplit(double attentionSeconds, double moeComputeSeconds,
     double exposedCommSeconds, double dpReductionSeconds, double optimizerSeconds,
     double otherSeconds, double idleSeconds) {
 
+  /** The name every device gives its compute stream ({@code Device.computeStream()}). */
+  public static final String COMPUTE_STREAM = "compute";
+
   /** The parts in a fixed order, with the names the service and Grafana label them by. */
   public enum Part {
     ATTENTION("attention", StepSplit::attentionSeconds),
