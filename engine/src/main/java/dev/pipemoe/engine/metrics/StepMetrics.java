@@ -16,15 +16,14 @@ import dev.pipemoe.engine.train.TrainingPlan;
  * @param tokensPerSecond the rank's share of the job's tokens / step time; the job's rate is the
  *     sum over ranks
  * @param droppedTokens routing choices dropped for lack of capacity
- * @param split where a whole-model step went ({@link StepSplit}); null for a stack of MoE layers
- *     and from workers older than the field
+ * @param split where the step went ({@link StepSplit}); null from workers older than the field
  */
 public record StepMetrics(int step, int rank, double stepSeconds, double computeBusySeconds,
     double epBusySeconds, double tpBusySeconds, double otherCommBusySeconds,
     double exposedCommSeconds, double tflopsPerDevice, double hardwareTflopsPerDevice,
     double tokensPerSecond, double loss, double auxLoss, long droppedTokens, StepSplit split) {
 
-  /** A record without a split: a stack of MoE layers. */
+  /** A record without a split, as workers older than the field send it. */
   public StepMetrics(int step, int rank, double stepSeconds, double computeBusySeconds,
       double epBusySeconds, double tpBusySeconds, double otherCommBusySeconds,
       double exposedCommSeconds, double tflopsPerDevice, double hardwareTflopsPerDevice,
@@ -34,30 +33,26 @@ public record StepMetrics(int step, int rank, double stepSeconds, double compute
         tokensPerSecond, loss, auxLoss, droppedTokens, null);
   }
 
-  /** The record of a step of {@code plan}: a whole model when it has one, else a MoE stack. */
+  /**
+   * The record of a step of {@code plan}: FLOPs and tokens of the whole model when it has one, else
+   * of its stack of MoE layers; the time split of either.
+   */
   public static StepMetrics of(RankStep s, TrainingPlan plan) {
-    GptShape gpt = plan.gpt();
-    if (gpt == null) {
-      return of(s, plan.shape(), plan.layers());
-    }
     LayerShape shape = plan.shape();
-    Flops flops = Flops.wholeModelPerRankStep(shape, gpt, plan.layers());
-    // the job's tokens per step, B x s, shared by its ranks
-    double tokens = Flops.globalBatch(shape, gpt) * gpt.seqLength() / shape.worldSize();
-    StepSplit split = StepSplit.of(s.timeline(), s.startNanos(),
-        s.startNanos() + s.times().stepNanos(), StepSplit.COMPUTE_STREAM);
-    return of(s, flops, tokens, split);
-  }
-
-  /** The record of a step of {@code layers} MoE layers of {@code shape} alone. */
-  public static StepMetrics of(RankStep s, LayerShape shape, int layers) {
-    double tokens = shape.sequenceParallel() ? shape.tokens()
-        : (double) shape.tokens() / shape.tensor();
-    return of(s, Flops.perRankStep(shape, layers), tokens, null);
-  }
-
-  private static StepMetrics of(RankStep s, Flops flops, double tokens, StepSplit split) {
+    GptShape gpt = plan.gpt();
+    Flops flops;
+    double tokens;
+    if (gpt == null) {
+      flops = Flops.perRankStep(shape, plan.layers());
+      tokens = shape.sequenceParallel() ? shape.tokens() : (double) shape.tokens() / shape.tensor();
+    } else {
+      flops = Flops.wholeModelPerRankStep(shape, gpt, plan.layers());
+      // the job's tokens per step, B x s, shared by its ranks
+      tokens = Flops.globalBatch(shape, gpt) * gpt.seqLength() / shape.worldSize();
+    }
     StepTimes t = s.times();
+    StepSplit split = StepSplit.of(s.timeline(), s.startNanos(), s.startNanos() + t.stepNanos(),
+        StepSplit.COMPUTE_STREAM);
     double seconds = t.stepNanos() * 1e-9;
     return new StepMetrics(s.step(), s.rank(), seconds, t.computeBusyNanos() * 1e-9,
         t.epBusyNanos() * 1e-9, t.tpBusyNanos() * 1e-9, t.otherCommBusyNanos() * 1e-9,

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Where one rank's whole-model step went, in seconds, read off its timeline by the ops' labels
+ * Where one rank's step went, in seconds, read off its timeline by the ops' labels
  * (docs/engine.md, "The time split of a whole-model step"). Every instant of the step counts in
  * exactly one part, the first of this order that covers it:
  *
@@ -14,7 +14,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>attention: a compute-stream op labelled {@code attention...} runs;
  *   <li>MoE compute: a compute-stream op of the MoE block runs ({@code moe-norm} and today's MoE
  *       labels: every label that is none of the others);
- *   <li>other: a compute-stream op labelled {@code embedding...} or {@code head...}, or unlabelled;
+ *   <li>other: a compute-stream op labelled {@code embedding...}, {@code head...} or {@code loss}
+ *       (a MoE stack's loss), or unlabelled;
  *   <li>optimizer: a compute-stream op labelled {@code optimizer...};
  *   <li>DP reduction: a compute-stream op labelled {@code grad-sync...};
  *   <li>exposed communication: no compute runs, a collective other than the gradient sync is in
@@ -131,7 +132,8 @@ public record StepSplit(double attentionSeconds, double moeComputeSeconds,
       if (r.stream().equals(compute)) {
         if (label.startsWith("attention")) {
           return ATTENTION;
-        } else if (label.isEmpty() || label.startsWith("embedding") || label.startsWith("head")) {
+        } else if (label.isEmpty() || label.startsWith("embedding") || label.startsWith("head")
+            || label.startsWith("loss")) {
           return OTHER;
         } else if (label.startsWith("optimizer")) {
           return OPTIMIZER;

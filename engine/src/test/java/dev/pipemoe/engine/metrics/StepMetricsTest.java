@@ -35,7 +35,7 @@ class StepMetricsTest {
     LayerShape shape = new LayerShape(8, 4, 6, 2, 1, 4, 1, 1, 1, false, false, DType.F32, 0);
     StepTimes t = new StepTimes(2_000_000, 1_500_000, 300_000, 0, 100_000);
     RankStep s = new RankStep(7, 0, t, 0.5, 0.01, 3, 123, List.of());
-    StepMetrics m = StepMetrics.of(s, shape, 1);
+    StepMetrics m = StepMetrics.of(s, stack(shape));
     assertThat(m.stepSeconds()).isEqualTo(0.002);
     assertThat(m.computeBusySeconds()).isEqualTo(0.0015);
     assertThat(m.exposedCommSeconds()).isCloseTo(0.0005, within(1e-15));
@@ -51,7 +51,7 @@ class StepMetricsTest {
     LayerShape shape = new LayerShape(8, 4, 6, 2, 1, 4, 2, 1, 1, false, false, DType.F32, 0);
     RankStep s = new RankStep(0, 1, new StepTimes(1_000_000_000, 0, 0, 0, 0), 0, 0, 0, 0,
         List.of());
-    assertThat(StepMetrics.of(s, shape, 1).tokensPerSecond()).isEqualTo(4.0);
+    assertThat(StepMetrics.of(s, stack(shape)).tokensPerSecond()).isEqualTo(4.0);
   }
 
   @Test
@@ -73,12 +73,16 @@ class StepMetricsTest {
   }
 
   @Test
-  void aMoeStackStepHasNoSplit() {
-    TrainingPlan plan = new TrainingPlan(FlopsTest.SMALL, 1, new SerialSchedule(), 1, 0, 1, 1e-3,
-        false, 1);
+  void aMoeStackStepIsSplitToo() {
     RankStep s = new RankStep(0, 0, new StepTimes(100, 88, 0, 0, 0), 0, 0, 0, 0,
         StepSplitTest.TIMELINE);
-    assertThat(StepMetrics.of(s, plan)).isEqualTo(StepMetrics.of(s, FlopsTest.SMALL, 1));
-    assertThat(StepMetrics.of(s, plan).split()).isNull();
+    StepMetrics m = StepMetrics.of(s, stack(FlopsTest.SMALL));
+    assertThat(m.split()).isEqualTo(StepSplit.of(StepSplitTest.TIMELINE, 0, 100, "compute"));
+    // the MoE stack's own FLOPs: 6 k g M F x S = 6 * 1 * 2 * 8 * 16 * 4 = 6144
+    assertThat(m.tflopsPerDevice()).isCloseTo(6144 / 100e-9 / 1e12, within(1e-12));
+  }
+
+  static TrainingPlan stack(LayerShape shape) {
+    return new TrainingPlan(shape, 1, new SerialSchedule(), 1, 0, 1, 1e-3, false, 1);
   }
 }
