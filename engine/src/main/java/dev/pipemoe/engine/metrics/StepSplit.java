@@ -104,17 +104,25 @@ public record StepSplit(double attentionSeconds, double moeComputeSeconds,
         seconds(idle));
   }
 
+  /** A split from its parts' seconds in {@link Part} order. */
+  public static StepSplit ofParts(double... seconds) {
+    if (seconds.length != Part.values().length) {
+      throw new IllegalArgumentException("a split has " + Part.values().length + " parts, not "
+          + seconds.length);
+    }
+    return new StepSplit(seconds[0], seconds[1], seconds[2], seconds[3], seconds[4], seconds[5],
+        seconds[6]);
+  }
+
   /** The ranks' mean of every part (a job's step, as {@link JobStepTimes} reads busy times). */
   public static StepSplit mean(List<StepSplit> ranks) {
-    double[] sums = new double[Part.values().length];
+    double[] means = new double[Part.values().length];
     for (StepSplit s : ranks) {
       for (Part p : Part.values()) {
-        sums[p.ordinal()] += p.of(s);
+        means[p.ordinal()] += p.of(s) / ranks.size();
       }
     }
-    int n = ranks.size();
-    return new StepSplit(sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / n, sums[4] / n,
-        sums[5] / n, sums[6] / n);
+    return ofParts(means);
   }
 
   private static double seconds(long nanos) {
