@@ -2,6 +2,7 @@ package dev.pipemoe.engine.metrics;
 
 import dev.pipemoe.engine.model.GptShape;
 import dev.pipemoe.engine.moe.LayerShape;
+import dev.pipemoe.engine.train.TrainingPlan;
 
 /**
  * FLOPs of one training step (forward + backward) per rank. Both counts are documented in
@@ -22,6 +23,12 @@ import dev.pipemoe.engine.moe.LayerShape;
  * the attention GEMMs as computed (full S x S scores), the LM head, and recompute's extra forward.
  */
 public record Flops(double model, double hardware) {
+
+  /** A rank's step of {@code plan}: its whole model when it has one, else its MoE stack. */
+  public static Flops perRankStep(TrainingPlan plan) {
+    return plan.gpt() == null ? perRankStep(plan.shape(), plan.layers())
+        : wholeModelPerRankStep(plan.shape(), plan.gpt(), plan.layers());
+  }
 
   public static Flops perRankStep(LayerShape shape, int layers) {
     double s = shape.tokens();

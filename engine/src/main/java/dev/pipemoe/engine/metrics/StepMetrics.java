@@ -40,24 +40,20 @@ public record StepMetrics(int step, int rank, double stepSeconds, double compute
   public static StepMetrics of(RankStep s, TrainingPlan plan) {
     LayerShape shape = plan.shape();
     GptShape gpt = plan.gpt();
-    Flops flops;
+    Flops flops = Flops.perRankStep(plan);
     double tokens;
     if (gpt == null) {
-      flops = Flops.perRankStep(shape, plan.layers());
       tokens = shape.sequenceParallel() ? shape.tokens() : (double) shape.tokens() / shape.tensor();
     } else {
-      flops = Flops.wholeModelPerRankStep(shape, gpt, plan.layers());
       // the job's tokens per step, B x s, shared by its ranks
       tokens = Flops.globalBatch(shape, gpt) * gpt.seqLength() / shape.worldSize();
     }
     StepTimes t = s.times();
-    StepSplit split = StepSplit.of(s.timeline(), s.startNanos(), s.startNanos() + t.stepNanos(),
-        StepSplit.COMPUTE_STREAM);
     double seconds = t.stepNanos() * 1e-9;
     return new StepMetrics(s.step(), s.rank(), seconds, t.computeBusyNanos() * 1e-9,
         t.epBusyNanos() * 1e-9, t.tpBusyNanos() * 1e-9, t.otherCommBusyNanos() * 1e-9,
         t.exposedCommNanos() * 1e-9, Flops.tflops(flops.model(), t.stepNanos()),
         Flops.tflops(flops.hardware(), t.stepNanos()), seconds > 0 ? tokens / seconds : 0,
-        s.loss(), s.auxLoss(), s.droppedChoices(), split);
+        s.loss(), s.auxLoss(), s.droppedChoices(), StepSplit.of(s));
   }
 }

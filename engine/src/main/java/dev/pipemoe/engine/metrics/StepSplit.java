@@ -1,6 +1,7 @@
 package dev.pipemoe.engine.metrics;
 
 import dev.pipemoe.engine.device.OpRecord;
+import dev.pipemoe.engine.train.RankStep;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
@@ -69,6 +70,12 @@ public record StepSplit(double attentionSeconds, double moeComputeSeconds,
       sum += p.of(this);
     }
     return sum;
+  }
+
+  /** The split of one rank's step, from its timeline. */
+  public static StepSplit of(RankStep step) {
+    return of(step.timeline(), step.startNanos(), step.startNanos() + step.times().stepNanos(),
+        COMPUTE_STREAM);
   }
 
   /**
