@@ -1,6 +1,7 @@
 package dev.pipemoe.service;
 
 import dev.pipemoe.engine.metrics.StepMetrics;
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.engine.protocol.Assignment;
 import dev.pipemoe.engine.protocol.AttemptRef;
 import dev.pipemoe.engine.protocol.AttemptStatus;
@@ -148,8 +149,10 @@ public final class TestWorker {
   public static StepMetrics record(int attempt, int step, int rank) {
     double stepSeconds = 0.1 + 0.01 * rank + 0.001 * step;
     double compute = 0.06 + 0.001 * rank;
+    // attention 0.01 and MoE the rest of compute; exposed communication what the other parts leave
+    StepSplit split = new StepSplit(0.01, compute - 0.01, stepSeconds - compute - 0.005, 0.002, 0.002, 0.001, 0);
     return new StepMetrics(step, rank, stepSeconds, compute, 0.02, 0.01, 0.0, stepSeconds - compute,
-        100.0 * attempt + rank, 110.0 * attempt + rank, 1000.0 + rank, 2.0 - 0.01 * step, 0.01, rank);
+        100.0 * attempt + rank, 110.0 * attempt + rank, 1000.0 + rank, 2.0 - 0.01 * step, 0.01, rank, split);
   }
 
   private static void expect(Http.Response r, int status) {

@@ -117,6 +117,10 @@ class DashboardsTest {
         "tp_busy_seconds", "exposed_comm_seconds", "pipemoe_job_flops_per_second_per_device{job_id=\"$job\"}",
         "pipemoe_job_step_seconds{job_id=\"$job\"}", "{pipeExperts,multiStream}", "{pipeExperts,multiData}",
         "'{training,warmupSteps}'");
+    // the stacked time split per step (history) and live
+    assertThat(job).contains("split_attention_seconds", "split_moe_compute_seconds", "split_exposed_comm_seconds",
+        "split_dp_reduction_seconds", "split_optimizer_seconds", "split_other_seconds", "split_idle_seconds",
+        "pipemoe_job_step_split_seconds{job_id=\"$job\"}");
   }
 
   /** A misspelt name would show an empty panel; the docs' tables list every name we export. */

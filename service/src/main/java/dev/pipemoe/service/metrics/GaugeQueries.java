@@ -1,10 +1,12 @@
 package dev.pipemoe.service.metrics;
 
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.service.workers.AttemptState;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -28,9 +30,9 @@ class GaugeQueries {
 
   record WorkerCount(String deviceType, boolean online, long workers, long devices, long busyDevices) {}
 
-  /** A running job's latest complete step. */
+  /** A running job's latest complete step; its split (mean over ranks) null when its workers sent none. */
   record RunningJob(UUID id, String name, String schedule, String deviceType, int step, double flopsPerDevice,
-      double stepSeconds) {}
+      double stepSeconds, StepSplit split) {}
 
   List<JobCount> activeJobs() {
     return named.query("""
@@ -56,16 +58,18 @@ class GaugeQueries {
    */
   List<RunningJob> runningJobSteps(int limit) {
     return named.query("""
-        select j.id, j.name, j.schedule, j.device_type, s.step, s.flops, s.step_seconds
+        select j.id, j.name, j.schedule, j.device_type, s.*
         from (select id, name, schedule, device_type, attempt, devices from jobs
               where state in ('RUNNING', 'CANCELLING') order by started_at desc limit :limit) j
         join lateral (
-            select m.step, avg(m.tflops_per_device) * 1e12 as flops, max(m.step_seconds) as step_seconds
+            select m.step, avg(m.tflops_per_device) * 1e12 as flops, max(m.step_seconds) as step_seconds, %s
             from step_metrics m where m.job_id = j.id and m.attempt = j.attempt
             group by m.step having count(*) >= j.devices
-            order by m.step desc limit 1) s on true""",
+            order by m.step desc limit 1) s on true""".formatted(StepMetricsRepository.SPLIT_COLUMNS.stream()
+            .map(c -> "avg(m." + c + ") as " + c).collect(Collectors.joining(", "))),
         new MapSqlParameterSource("limit", limit),
-        (rs, n) -> new RunningJob(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4),
-            rs.getInt(5), rs.getDouble(6), rs.getDouble(7)));
+        (rs, n) -> new RunningJob(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("schedule"),
+            rs.getString("device_type"), rs.getInt("step"), rs.getDouble("flops"), rs.getDouble("step_seconds"),
+            StepMetricsRepository.split(rs)));
   }
 }

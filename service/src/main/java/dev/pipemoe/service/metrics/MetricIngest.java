@@ -1,6 +1,7 @@
 package dev.pipemoe.service.metrics;
 
 import dev.pipemoe.engine.metrics.StepMetrics;
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.engine.protocol.MetricBatch;
 import dev.pipemoe.service.security.Caller;
 import dev.pipemoe.service.system.Problems;
@@ -85,6 +86,16 @@ class MetricIngest {
         if (!(v >= 0) || Double.isInfinite(v)) {
           errors.add(new FieldError(at, "BODY-VALUE", "times, FLOP/s and tokens/s must be finite and >= 0"));
           break;
+        }
+      }
+      if (r.split() != null) {
+        for (StepSplit.Part p : StepSplit.Part.values()) {
+          double v = p.of(r.split());
+          if (!(v >= 0) || Double.isInfinite(v)) {
+            errors.add(new FieldError(at + "/split", "BODY-VALUE", "the split's parts must be finite and >= 0, "
+                + p.label() + " was " + v));
+            break;
+          }
         }
       }
       if (r.droppedTokens() < 0) {

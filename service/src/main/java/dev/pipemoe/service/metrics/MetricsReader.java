@@ -2,6 +2,7 @@ package dev.pipemoe.service.metrics;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.engine.protocol.AttemptStatus;
 import dev.pipemoe.service.jobs.Job;
 import dev.pipemoe.service.jobs.JobState;
@@ -76,6 +77,8 @@ class MetricsReader {
       int stepsDone, double progress, int measuredSteps, Double tflopsPerDevice, Double hardwareTflopsPerDevice,
       Double tokensPerSecond, StepTime stepSeconds, Double exposedCommShare, Double lastLoss, long droppedTokens,
       Double etaSeconds, Instant estimatedFinishAt,
+      @Schema(description = "mean over the measured steps of each part's mean over ranks; absent when the"
+          + " workers sent no split") StepSplit split,
       @Schema(implementation = AttemptStatus.Summary.class, description = "the worker's own summary, once it reported"
           + " one") @JsonRawValue String reported) {}
 
@@ -92,7 +95,7 @@ class MetricsReader {
     List<Integer> selected = select(job, attemptParameter);
     if (selected.isEmpty()) {
       return new Summary(job.id(), job.state(), null, null, steps, warmup, 0, 0, 0, null, null, null, null, null,
-          null, 0, null, null, job.summary());
+          null, 0, null, null, null, job.summary());
     }
     int attempt = selected.getFirst();
     // every attempt runs all of the job's ranks (a lease takes jobs.devices devices)
@@ -108,7 +111,7 @@ class MetricsReader {
     return new Summary(job.id(), job.state(), attempt, job.devices(), steps, warmup, t.stepsDone(),
         steps == 0 ? 0 : (double) t.stepsDone() / steps, t.measuredSteps(), t.tflopsPerDevice(),
         t.hardwareTflopsPerDevice(), t.tokensPerSecond(), new StepTime(t.meanStepSeconds(), t.p50(), t.p90(), t.p99()),
-        t.exposedCommShare(), t.lastLoss(), t.droppedTokens(), eta, finish,
+        t.exposedCommShare(), t.lastLoss(), t.droppedTokens(), eta, finish, t.split(),
         attempt == job.attempt() ? job.summary() : null);
   }
 

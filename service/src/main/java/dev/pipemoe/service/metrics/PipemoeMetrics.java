@@ -1,6 +1,7 @@
 package dev.pipemoe.service.metrics;
 
 import dev.pipemoe.engine.config.DeviceType;
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.service.jobs.JobNotices;
 import dev.pipemoe.service.jobs.JobState;
 import dev.pipemoe.service.workers.AttemptNotices;
@@ -46,6 +47,7 @@ class PipemoeMetrics {
   private final GaugeRows devices;
   private final GaugeRows jobFlops;
   private final GaugeRows jobStepSeconds;
+  private final GaugeRows jobStepSplit;
   private final AtomicLong omitted = new AtomicLong();
   private final Timer ingest;
   private final Counter stored;
@@ -85,6 +87,10 @@ class PipemoeMetrics {
         + " model FLOP/s per device, mean over ranks, at its latest complete step").register(registry));
     this.jobStepSeconds = new GaugeRows(MultiGauge.builder("pipemoe.job.step.seconds").description("a running job's step time"
         + " (slowest rank) at its latest complete step").register(registry));
+    this.jobStepSplit = new GaugeRows(MultiGauge.builder("pipemoe.job.step.split.seconds").description("a running"
+        + " job's step time split by part (attention, moe_compute, exposed_comm, dp_reduction, optimizer, other,"
+        + " idle; they add up to the ranks' mean step time), mean over ranks, at its latest complete step")
+        .register(registry));
     Gauge.builder("pipemoe.job.series.omitted", omitted, AtomicLong::get).description("running jobs without their"
         + " own series because of pipemoe.metrics.max-job-series").register(registry);
     Gauge.builder("pipemoe.streams.open", streams, JobStreams::openStreams).description("live job streams this"
@@ -166,14 +172,21 @@ class PipemoeMetrics {
   void updateRunningJobs(List<GaugeQueries.RunningJob> running, long total) {
     Map<Tags, Double> flops = new LinkedHashMap<>();
     Map<Tags, Double> seconds = new LinkedHashMap<>();
+    Map<Tags, Double> split = new LinkedHashMap<>();
     for (GaugeQueries.RunningJob job : running) {
       Tags tags = Tags.of("job_id", job.id().toString(), "job_name", job.name(), "schedule", job.schedule(),
           "device_type", job.deviceType());
       flops.put(tags, job.flopsPerDevice());
       seconds.put(tags, job.stepSeconds());
+      if (job.split() != null) {
+        for (StepSplit.Part part : StepSplit.Part.values()) {
+          split.put(tags.and("part", part.label()), part.of(job.split()));
+        }
+      }
     }
     jobFlops.update(flops);
     jobStepSeconds.update(seconds);
+    jobStepSplit.update(split);
     omitted.set(Math.max(0, total - running.size()));
   }
 

@@ -1,11 +1,15 @@
 package dev.pipemoe.service.metrics;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.pipemoe.engine.metrics.StepMetrics;
+import dev.pipemoe.engine.metrics.StepSplit;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import java.util.UUID;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -18,7 +22,8 @@ import org.springframework.stereotype.Repository;
  * All SQL of {@code step_metrics}: the idempotent batch insert, and the reads (pages per step or
  * per rank, the summary's aggregates, the live stream's next steps). A step's aggregate over ranks
  * is defined once, in {@link #AGGREGATE}: the step takes as long as its slowest rank; busy times,
- * FLOP/s per device and loss are means over ranks; tokens/s and dropped tokens are sums.
+ * the split's parts, FLOP/s per device and loss are means over ranks; tokens/s and dropped tokens
+ * are sums.
  */
 @Repository
 class StepMetricsRepository {
@@ -28,14 +33,19 @@ class StepMetricsRepository {
    * {@code unnest} turns them back into rows. The key (job, attempt, step, rank) makes a replayed
    * record a conflict that is skipped, so the update count is exactly the records newly stored.
    */
+  /** The split's columns, one per {@link StepSplit.Part} in its order: {@code split_attention_seconds}, ... */
+  static final List<String> SPLIT_COLUMNS = Arrays.stream(StepSplit.Part.values())
+      .map(p -> "split_" + p.label() + "_seconds").toList();
+
   private static final String INSERT = """
       insert into step_metrics (job_id, attempt, step, rank, step_seconds, compute_busy_seconds, ep_busy_seconds,
                                 tp_busy_seconds, other_comm_busy_seconds, exposed_comm_seconds, tflops_per_device,
-                                hardware_tflops_per_device, tokens_per_second, loss, aux_loss, dropped_tokens)
+                                hardware_tflops_per_device, tokens_per_second, loss, aux_loss, dropped_tokens, %s)
       select ?, ?, r.* from unnest(?::int4[], ?::int4[], ?::float8[], ?::float8[], ?::float8[], ?::float8[],
                                    ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[],
-                                   ?::float8[], ?::int8[]) as r
-      on conflict do nothing""";
+                                   ?::float8[], ?::int8[], %s) as r
+      on conflict do nothing""".formatted(String.join(", ", SPLIT_COLUMNS),
+      SPLIT_COLUMNS.stream().map(c -> "?::float8[]").collect(Collectors.joining(", ")));
 
   static final String AGGREGATE = """
       m.attempt, m.step, count(*) as ranks, max(m.step_seconds) as step_seconds,
@@ -43,7 +53,8 @@ class StepMetricsRepository {
       avg(m.tp_busy_seconds) as tp_busy_seconds, avg(m.other_comm_busy_seconds) as other_comm_busy_seconds,
       avg(m.exposed_comm_seconds) as exposed_comm_seconds, avg(m.tflops_per_device) as tflops_per_device,
       avg(m.hardware_tflops_per_device) as hardware_tflops_per_device, sum(m.tokens_per_second) as tokens_per_second,
-      avg(m.loss) as loss, avg(m.aux_loss) as aux_loss, sum(m.dropped_tokens) as dropped_tokens""";
+      avg(m.loss) as loss, avg(m.aux_loss) as aux_loss, sum(m.dropped_tokens) as dropped_tokens, """
+      + SPLIT_COLUMNS.stream().map(c -> "avg(m." + c + ") as " + c).collect(Collectors.joining(", "));
 
   /** The steps of one page: from a step on, every n-th, in order. */
   private static final String PAGE = """
@@ -61,17 +72,20 @@ class StepMetricsRepository {
     this.jdbc = named.getJdbcTemplate();
   }
 
-  /** One step aggregated over ranks (or, in the rank view, one rank's step: ranks = 1). */
+  /**
+   * One step aggregated over ranks (or, in the rank view, one rank's step: ranks = 1); {@code split}
+   * absent when its workers sent none.
+   */
   record StepRow(int attempt, int step, int ranks, double stepSeconds, double computeBusySeconds,
       double epBusySeconds, double tpBusySeconds, double otherCommBusySeconds, double exposedCommSeconds,
       double tflopsPerDevice, double hardwareTflopsPerDevice, double tokensPerSecond, double loss, double auxLoss,
-      long droppedTokens) {}
+      long droppedTokens, @JsonInclude(JsonInclude.Include.NON_NULL) StepSplit split) {}
 
   /** One rank's record of one step, as the worker sent it, with its attempt. */
   record RankRow(int attempt, int step, int rank, double stepSeconds, double computeBusySeconds,
       double epBusySeconds, double tpBusySeconds, double otherCommBusySeconds, double exposedCommSeconds,
       double tflopsPerDevice, double hardwareTflopsPerDevice, double tokensPerSecond, double loss, double auxLoss,
-      long droppedTokens) {}
+      long droppedTokens, @JsonInclude(JsonInclude.Include.NON_NULL) StepSplit split) {}
 
   /**
    * Stores the records not stored before; returns how many that were. The columns are primitive
@@ -91,6 +105,9 @@ class StepMetricsRepository {
           ps.setObject(++i, column);
         }
         ps.setObject(++i, c.dropped());
+        for (Double[] column : c.split()) {
+          ps.setObject(++i, column);
+        }
         return ps.executeUpdate();
       }
     });
@@ -135,7 +152,8 @@ class StepMetricsRepository {
   /** The aggregates of {@link JobSummary}, over one attempt's complete steps (all ranks reported). */
   record Totals(int stepsDone, Integer lastStep, int measuredSteps, Double tflopsPerDevice,
       Double hardwareTflopsPerDevice, Double tokensPerSecond, Double meanStepSeconds, Double meanStepSecondsAll,
-      Double p50, Double p90, Double p99, Double exposedCommShare, long droppedTokens, Double lastLoss) {}
+      Double p50, Double p90, Double p99, Double exposedCommShare, long droppedTokens, Double lastLoss,
+      StepSplit split) {}
 
   Totals totals(UUID jobId, int attempt, int ranks, int warmupSteps) {
     return named.queryForObject("""
@@ -156,14 +174,16 @@ class StepMetricsRepository {
                sum(exposed) filter (where step >= :warmup)
                    / nullif(sum(rank_seconds) filter (where step >= :warmup), 0) as exposed_share,
                coalesce(sum(dropped_tokens), 0) as dropped,
-               (select loss from per_step order by step desc limit 1) as last_loss
-        from per_step""".formatted(AGGREGATE),
+               (select loss from per_step order by step desc limit 1) as last_loss,
+               %s
+        from per_step""".formatted(AGGREGATE, SPLIT_COLUMNS.stream()
+            .map(c -> "avg(" + c + ") filter (where step >= :warmup) as " + c).collect(Collectors.joining(", "))),
         new MapSqlParameterSource("job", jobId).addValue("attempt", attempt).addValue("ranks", ranks)
             .addValue("warmup", warmupSteps),
         (rs, n) -> new Totals(rs.getInt("steps_done"), (Integer) rs.getObject("last_step"), rs.getInt("measured"),
             number(rs, "tflops"), number(rs, "hw"), number(rs, "tps"), number(rs, "mean_step"),
             number(rs, "mean_step_all"), number(rs, "p50"), number(rs, "p90"), number(rs, "p99"),
-            number(rs, "exposed_share"), rs.getLong("dropped"), number(rs, "last_loss")));
+            number(rs, "exposed_share"), rs.getLong("dropped"), number(rs, "last_loss"), split(rs)));
   }
 
   private static MapSqlParameterSource page(UUID jobId, List<Integer> attempts, int fromStep, int every, int limit) {
@@ -176,22 +196,34 @@ class StepMetricsRepository {
     return rs.wasNull() ? null : value;
   }
 
+  /** The split of a row, null where its parts are (all are, or none: the table's check). */
+  static StepSplit split(ResultSet rs) throws SQLException {
+    double[] parts = new double[SPLIT_COLUMNS.size()];
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = rs.getDouble(SPLIT_COLUMNS.get(i));
+      if (rs.wasNull()) {
+        return null;
+      }
+    }
+    return StepSplit.ofParts(parts);
+  }
+
   private static final RowMapper<StepRow> STEP = (rs, n) -> new StepRow(rs.getInt("attempt"), rs.getInt("step"),
       rs.getInt("ranks"), rs.getDouble("step_seconds"), rs.getDouble("compute_busy_seconds"),
       rs.getDouble("ep_busy_seconds"), rs.getDouble("tp_busy_seconds"), rs.getDouble("other_comm_busy_seconds"),
       rs.getDouble("exposed_comm_seconds"), rs.getDouble("tflops_per_device"),
       rs.getDouble("hardware_tflops_per_device"), rs.getDouble("tokens_per_second"), rs.getDouble("loss"),
-      rs.getDouble("aux_loss"), rs.getLong("dropped_tokens"));
+      rs.getDouble("aux_loss"), rs.getLong("dropped_tokens"), split(rs));
 
   private static final RowMapper<RankRow> RANK = (rs, n) -> new RankRow(rs.getInt("attempt"), rs.getInt("step"),
       rs.getInt("rank"), rs.getDouble("step_seconds"), rs.getDouble("compute_busy_seconds"),
       rs.getDouble("ep_busy_seconds"), rs.getDouble("tp_busy_seconds"), rs.getDouble("other_comm_busy_seconds"),
       rs.getDouble("exposed_comm_seconds"), rs.getDouble("tflops_per_device"),
       rs.getDouble("hardware_tflops_per_device"), rs.getDouble("tokens_per_second"), rs.getDouble("loss"),
-      rs.getDouble("aux_loss"), rs.getLong("dropped_tokens"));
+      rs.getDouble("aux_loss"), rs.getLong("dropped_tokens"), split(rs));
 
   /** A batch turned into one array per column, in the insert's column order. */
-  private record Columns(int[] step, int[] rank, double[][] doubles, long[] dropped) {
+  private record Columns(int[] step, int[] rank, double[][] doubles, long[] dropped, Double[][] split) {
 
     static Columns of(List<StepMetrics> records) {
       int n = records.size();
@@ -199,6 +231,8 @@ class StepMetricsRepository {
       int[] rank = new int[n];
       double[][] d = new double[11][n];
       long[] dropped = new long[n];
+      // boxed: a record without a split stores nulls
+      Double[][] split = new Double[SPLIT_COLUMNS.size()][n];
       for (int i = 0; i < n; i++) {
         StepMetrics r = records.get(i);
         step[i] = r.step();
@@ -215,8 +249,13 @@ class StepMetricsRepository {
         d[9][i] = r.loss();
         d[10][i] = r.auxLoss();
         dropped[i] = r.droppedTokens();
+        if (r.split() != null) {
+          for (StepSplit.Part p : StepSplit.Part.values()) {
+            split[p.ordinal()][i] = p.of(r.split());
+          }
+        }
       }
-      return new Columns(step, rank, d, dropped);
+      return new Columns(step, rank, d, dropped, split);
     }
   }
 }

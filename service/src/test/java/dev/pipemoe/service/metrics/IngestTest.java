@@ -3,6 +3,7 @@ package dev.pipemoe.service.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pipemoe.engine.metrics.StepMetrics;
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.engine.protocol.MetricBatch;
 import dev.pipemoe.service.Http;
 import dev.pipemoe.service.SchedulerTest;
@@ -105,6 +106,45 @@ class IngestTest extends SchedulerTest {
 
     assertThat(run.worker().metrics(run.a().ref(), TestWorker.records(1, 0, 3, 1)))
         .isEqualTo(new MetricBatch.Response(3, 0, true));
+  }
+
+  @Test
+  void theSplitIsStoredAndARecordWithoutOneHasNone() {
+    Running run = running(2);
+    StepMetrics old = TestWorker.record(1, 0, 1);
+    StepMetrics withoutSplit = new StepMetrics(old.step(), old.rank(), old.stepSeconds(), old.computeBusySeconds(),
+        old.epBusySeconds(), old.tpBusySeconds(), old.otherCommBusySeconds(), old.exposedCommSeconds(),
+        old.tflopsPerDevice(), old.hardwareTflopsPerDevice(), old.tokensPerSecond(), old.loss(), old.auxLoss(),
+        old.droppedTokens());
+
+    run.worker().metrics(run.a().ref(), List.of(TestWorker.record(1, 0, 0), withoutSplit));
+
+    List<Map<String, Object>> rows = rows(run.a().jobId());
+    StepMetrics sent = TestWorker.record(1, 0, 0);
+    assertThat(rows.get(0)).containsEntry("split_attention_seconds", 0.01)
+        .containsEntry("split_moe_compute_seconds", sent.split().moeComputeSeconds())
+        .containsEntry("split_idle_seconds", 0.0);
+    assertThat(rows.get(1).get("split_attention_seconds")).isNull();
+    assertThat(rows.get(1).get("split_idle_seconds")).isNull();
+  }
+
+  @Test
+  void aNegativeOrInfiniteSplitPartRefusesTheBatch() {
+    Running run = running(2);
+    StepMetrics good = TestWorker.record(1, 0, 0);
+    StepMetrics bad = TestWorker.record(1, 0, 1);
+    bad = new StepMetrics(bad.step(), bad.rank(), bad.stepSeconds(), bad.computeBusySeconds(), bad.epBusySeconds(),
+        bad.tpBusySeconds(), bad.otherCommBusySeconds(), bad.exposedCommSeconds(), bad.tflopsPerDevice(),
+        bad.hardwareTflopsPerDevice(), bad.tokensPerSecond(), bad.loss(), bad.auxLoss(), bad.droppedTokens(),
+        new StepSplit(0, 0, 0, -0.001, 0, 0, 0));
+
+    Http.Response r = run.worker().metricsRaw(run.a().ref(), List.of(good, bad));
+
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors").valueStream().map(e -> e.get("pointer").stringValue()))
+        .containsExactly("/records/1/split");
+    assertThat(r.json().at("/errors/0/message").stringValue()).contains("dp_reduction");
+    assertThat(rows(run.a().jobId())).isEmpty();
   }
 
   @Test

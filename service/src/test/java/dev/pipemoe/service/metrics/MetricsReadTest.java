@@ -35,6 +35,12 @@ class MetricsReadTest extends SchedulerTest {
     assertThat(step.get("tokensPerSecond").doubleValue()).isCloseTo(4006, within(EPS));
     assertThat(step.get("loss").doubleValue()).isCloseTo(1.97, within(EPS));
     assertThat(step.get("droppedTokens").longValue()).isEqualTo(6);
+    // the split's parts are means over ranks: MoE 0.05 + 0.001 x mean rank 1.5; exposed
+    // 0.035 + 0.009 x 1.5 + 0.001 x step 3
+    assertThat(step.at("/split/attentionSeconds").doubleValue()).isCloseTo(0.01, within(EPS));
+    assertThat(step.at("/split/moeComputeSeconds").doubleValue()).isCloseTo(0.0515, within(EPS));
+    assertThat(step.at("/split/exposedCommSeconds").doubleValue()).isCloseTo(0.0515, within(EPS));
+    assertThat(step.at("/split/idleSeconds").doubleValue()).isZero();
   }
 
   @Test
@@ -103,6 +109,10 @@ class MetricsReadTest extends SchedulerTest {
     assertThat(s.get("exposedCommShare").doubleValue()).isCloseTo(0.8 / 1.768, within(EPS));
     assertThat(s.get("lastLoss").doubleValue()).isCloseTo(1.91, within(EPS));
     assertThat(s.get("droppedTokens").longValue()).isEqualTo(10);
+    // over the measured steps 2..9 (mean 5.5) and ranks 0, 1: exposed 0.035 + 0.0045 + 0.0055
+    assertThat(s.at("/split/exposedCommSeconds").doubleValue()).isCloseTo(0.045, within(EPS));
+    assertThat(s.at("/split/moeComputeSeconds").doubleValue()).isCloseTo(0.0505, within(EPS));
+    assertThat(s.at("/split/dpReductionSeconds").doubleValue()).isCloseTo(0.002, within(EPS));
     assertThat(s.has("etaSeconds")).isFalse();
     assertThat(s.at("/reported/stepsCompleted").intValue()).isEqualTo(10);
   }

@@ -74,6 +74,12 @@ class PrometheusTest extends SchedulerTest {
     String running = scrape(ADMIN_TOKEN);
     assertThat(value(running, "pipemoe_job_flops_per_second_per_device", job)).contains(100.5e12);
     assertThat(value(running, "pipemoe_job_step_seconds", job).orElseThrow()).isCloseTo(0.113, within(1e-9));
+    // step 3's split, mean over ranks 0 and 1: exposed 0.035 + 0.009 x 0.5 + 0.001 x 3
+    Map<String, String> exposed = new java.util.HashMap<>(job);
+    exposed.put("part", "exposed_comm");
+    assertThat(value(running, "pipemoe_job_step_split_seconds", exposed).orElseThrow())
+        .isCloseTo(0.0425, within(1e-9));
+    assertThat(splitSeries(running, id)).as("one series per part").isEqualTo(7);
     assertThat(value(running, "pipemoe_jobs", Map.of("state", "RUNNING", "device_type", "cpu"))).contains(1.0);
     assertThat(value(running, "pipemoe_jobs", Map.of("state", "QUEUED", "device_type", "h100"))).contains(0.0);
     assertThat(value(running, "pipemoe_workers", Map.of("state", "ONLINE", "device_type", "cpu")).orElseThrow())
@@ -96,6 +102,7 @@ class PrometheusTest extends SchedulerTest {
         "pipemoe_job_flops_per_second_per_device", job), Optional::isEmpty);
     String ended = scrape(ADMIN_TOKEN);
     assertThat(value(ended, "pipemoe_job_step_seconds", job)).isEmpty();
+    assertThat(splitSeries(ended, id)).isZero();
     assertThat(value(ended, "pipemoe_jobs_finished_total", Map.of("state", "SUCCEEDED", "device_type", "cpu"))
         .orElseThrow()).isPositive();
     assertThat(value(ended, "pipemoe_attempts_ended_total", Map.of("state", "SUCCEEDED", "device_type", "cpu"))
@@ -158,6 +165,11 @@ class PrometheusTest extends SchedulerTest {
       }
     }
     return Optional.empty();
+  }
+
+  private static long splitSeries(String scrape, String jobId) {
+    return scrape.lines().filter(l -> l.startsWith("pipemoe_job_step_split_seconds{")
+        && l.contains("job_id=\"" + jobId + "\"")).count();
   }
 
   private static long series(String scrape, String name) {

@@ -143,7 +143,7 @@ public final class BenchCommand {
         }
         error = Probe.maxRelativeError(serialProbe, probe(device.values(), plan));
       }
-      BenchRow row = BenchTable.row(v, stats, Flops.perRankStep(plan.shape(), plan.layers()),
+      BenchRow row = BenchTable.row(v, stats, Flops.perRankStep(plan), plan.gpt() != null,
           serial, error);
       if (v.isSerial()) {
         serial = row;
@@ -159,6 +159,7 @@ public final class BenchCommand {
       }
     }
     out.println(BenchTable.text(rows));
+    out.print(BenchTable.wholeModelText(rows));
     if (o.compareNative()) {
       out.println("predicted on sim:cpu against measured on the native runtime (op classes: the"
           + " sum of their ops' durations in a rank's step, mean over ranks and steps):");

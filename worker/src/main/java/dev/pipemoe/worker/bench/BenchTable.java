@@ -1,6 +1,7 @@
 package dev.pipemoe.worker.bench;
 
 import dev.pipemoe.engine.metrics.Flops;
+import dev.pipemoe.engine.metrics.StepSplit;
 import java.util.List;
 import java.util.Locale;
 
@@ -8,8 +9,9 @@ import java.util.Locale;
 final class BenchTable {
   private BenchTable() {}
 
-  static BenchRow row(Variants.Variant v, StepStats stats, Flops flops, BenchRow serial,
-      Double maxRelError) {
+  /** @param wholeModel whether the row is a whole model's, whose time split it then carries */
+  static BenchRow row(Variants.Variant v, StepStats stats, Flops flops, boolean wholeModel,
+      BenchRow serial, Double maxRelError) {
     List<StepStats.JobStep> steps = stats.measured();
     double step = meanStepMillis(stats);
     double compute = mean(steps, StepStats.JobStep::computeBusyNanos) / 1e6;
@@ -29,7 +31,8 @@ final class BenchTable {
     return new BenchRow(v.name(), v.isSerial() ? "serial" : pe.family().jsonName(),
         pe.multiStream(), pe.multiData(), steps.size(), step, compute, ep, tp,
         Flops.tflops(flops.model(), nanos), Flops.tflops(flops.hardware(), nanos), improvement,
-        100 * exposed / step, hidden, steps.get(steps.size() - 1).loss(), maxRelError);
+        100 * exposed / step, hidden, steps.get(steps.size() - 1).loss(), maxRelError,
+        wholeModel ? stats.measuredSplit() : null);
   }
 
   /** The mean step time over the measured steps, ms (a step lasts as long as its slowest rank). */
@@ -68,6 +71,41 @@ final class BenchTable {
     return sb.toString();
   }
 
+  /**
+   * The whole-model rows: model and hardware TFLOP/s per device, and the time split in ms per part
+   * (mean over ranks and measured steps; the parts add up to the ranks' mean step time); empty when
+   * no row is a whole model's (a MoE stack's output stays as it was).
+   */
+  static String wholeModelText(List<BenchRow> rows) {
+    if (rows.stream().allMatch(r -> r.split() == null)) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder("whole model: TFLOP/s per device (model: Megatron's count;"
+        + " hardware: as computed) and the time split of the step, ms (mean over ranks and measured"
+        + " steps; docs/engine.md):\n");
+    sb.append(String.format(Locale.ROOT, "| %-26s | %11s | %11s |", "config", "TFLOPs/dev",
+        "hw TFLOPs"));
+    StringBuilder rule = new StringBuilder("|----------------------------|-------------|"
+        + "-------------|");
+    for (StepSplit.Part p : StepSplit.Part.values()) {
+      sb.append(String.format(Locale.ROOT, " %12s |", p.label()));
+      rule.append("--------------|");
+    }
+    sb.append('\n').append(rule).append('\n');
+    for (BenchRow r : rows) {
+      if (r.split() == null) {
+        continue;
+      }
+      sb.append(String.format(Locale.ROOT, "| %-26s | %11.4g | %11.4g |", r.config(), r.tflops(),
+          r.hardwareTflops()));
+      for (StepSplit.Part p : StepSplit.Part.values()) {
+        sb.append(String.format(Locale.ROOT, " %12.3f |", 1e3 * p.of(r.split())));
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
   static String json(List<BenchRow> rows) {
     StringBuilder sb = new StringBuilder("[\n");
     for (int i = 0; i < rows.size(); i++) {
@@ -77,13 +115,26 @@ final class BenchTable {
               + " \"computeBusyMillis\": %.4f, \"epBusyMillis\": %.4f, \"tpBusyMillis\": %.4f,"
               + " \"tflopsPerDevice\": %.9f, \"hardwareTflopsPerDevice\": %.9f,"
               + " \"improvementPercent\": %s, \"exposedCommPercent\": %.4f,"
-              + " \"hiddenShare\": %s, \"loss\": %.8g, \"maxRelError\": %s}%s%n",
+              + " \"hiddenShare\": %s, \"loss\": %.8g, \"maxRelError\": %s%s}%s%n",
           r.config(), r.family(), r.multiStream(), r.multiData(), r.steps(), r.stepMillis(),
           r.computeMillis(), r.epMillis(), r.tpMillis(), r.tflops(), r.hardwareTflops(),
           num(r.improvementPercent()), r.exposedCommPercent(), num(r.hiddenShare()), r.loss(),
-          num(r.maxRelError()), i < rows.size() - 1 ? "," : ""));
+          num(r.maxRelError()), splitJson(r.split()), i < rows.size() - 1 ? "," : ""));
     }
     return sb.append("]\n").toString();
+  }
+
+  /** {@code , "splitMillis": {"attention": …, …}} for a whole model, nothing for a MoE stack. */
+  private static String splitJson(StepSplit split) {
+    if (split == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder(", \"splitMillis\": {");
+    for (StepSplit.Part p : StepSplit.Part.values()) {
+      sb.append(p.ordinal() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "\"%s\": %.6f",
+          p.label(), 1e3 * p.of(split)));
+    }
+    return sb.append('}').toString();
   }
 
   private static String num(Double d) {

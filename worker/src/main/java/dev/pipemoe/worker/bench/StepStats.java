@@ -2,6 +2,7 @@ package dev.pipemoe.worker.bench;
 
 import dev.pipemoe.engine.device.OpRecord;
 import dev.pipemoe.engine.metrics.JobStepTimes;
+import dev.pipemoe.engine.metrics.StepSplit;
 import dev.pipemoe.engine.train.RankStep;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +58,18 @@ final class StepStats {
           ranks.stream().mapToLong(RankStep::droppedChoices).sum()));
     }
     return out;
+  }
+
+  /**
+   * The time split of the measured steps: each part the mean over ranks and measured steps, so the
+   * parts add up to the ranks' mean step time (docs/engine.md, "The time split of a step").
+   */
+  synchronized StepSplit measuredSplit() {
+    List<StepSplit> ranks = new ArrayList<>();
+    for (List<RankStep> step : byStep.tailMap(warmup).values()) {
+      step.forEach(r -> ranks.add(StepSplit.of(r)));
+    }
+    return StepSplit.mean(ranks);
   }
 
   /** The measured steps (after warm-up). */

@@ -90,7 +90,7 @@ public final class EngineRun {
           String.format("%.1f", prepared.gemmFlopsPerSecond() / 1e9),
           String.format("%.3f", prepared.calibration().commRatio()));
       outcome = JobRunner.run(prepared, fabrics, step -> {
-        StepMetrics m = StepMetrics.of(step, plan.shape(), plan.layers());
+        StepMetrics m = StepMetrics.of(step, plan);
         try {
           spool.append(file, m);
         } catch (IOException e) {

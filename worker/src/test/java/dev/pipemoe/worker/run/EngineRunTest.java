@@ -92,6 +92,12 @@ class EngineRunTest {
       assertThat(m.stepSeconds()).isPositive();
       assertThat(m.computeBusySeconds()).isPositive().isLessThanOrEqualTo(m.stepSeconds());
       assertThat(m.auxLoss()).isPositive();
+      // the split of a real MoE-stack timeline: no attention, MoE compute, parts adding up
+      assertThat(m.split().attentionSeconds()).isZero();
+      assertThat(m.split().moeComputeSeconds()).isPositive()
+          .isLessThanOrEqualTo(m.computeBusySeconds());
+      assertThat(m.split().optimizerSeconds()).isPositive();
+      assertThat(m.split().totalSeconds()).isCloseTo(m.stepSeconds(), within(1e-12));
     });
     assertThat(registry.get("pipemoe.worker.steps").counter().count()).isEqualTo(6);
     assertThat(registry.get("pipemoe.worker.metric.records.spooled").counter().count())
