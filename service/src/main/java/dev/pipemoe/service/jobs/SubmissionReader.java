@@ -175,7 +175,7 @@ class SubmissionReader {
   /**
    * The YAML reader would turn an alias ({@code *mt}) into a string of the anchor's name instead of
    * the anchored value; a job spec is small enough to write out, so an alias is refused, naming
-   * where it is (docs/service.md, "Job specs as YAML").
+   * where it is (docs/service.md, 3.1).
    */
   private void refuseAliases(byte[] body) {
     try (JsonParser parser = yaml.createParser(body)) {
