@@ -4,6 +4,7 @@ import dev.pipemoe.service.system.Problems;
 import dev.pipemoe.service.system.Problems.FieldError;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.ErrorResponseException;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.databind.DeserializationFeature;
@@ -23,8 +25,11 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.cfg.JsonNodeFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
+import tools.jackson.dataformat.yaml.YAMLParser;
 
 /**
  * Reads a POST /api/v1/jobs body into a {@link Submission}, or throws the problem that says why it
@@ -146,12 +151,17 @@ class SubmissionReader {
   private JsonNode parse(SpecForm form, byte[] body) {
     ObjectMapper mapper = form == SpecForm.YAML ? yaml : json;
     try {
+      if (form == SpecForm.YAML) {
+        refuseAliases(body);
+      }
       JsonNode root = mapper.readTree(body);
       if (root == null || root.isMissingNode()) {
         throw Problems.malformed("the body holds no " + form.jsonName() + " value",
             List.of(new FieldError("", SYNTAX, "the body holds no " + form.jsonName() + " value")));
       }
       return root;
+    } catch (ErrorResponseException e) {
+      throw e;
     } catch (JacksonException e) {
       TokenStreamLocation at = e.getLocation();
       String where = at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
@@ -159,6 +169,25 @@ class SubmissionReader {
     } catch (RuntimeException e) {
       // the YAML engine signals some malformed input with its own unchecked exceptions
       throw syntax(form, e.getMessage());
+    }
+  }
+
+  /**
+   * The YAML reader would turn an alias ({@code *mt}) into a string of the anchor's name instead of
+   * the anchored value; a job spec is small enough to write out, so an alias is refused, naming
+   * where it is (docs/service.md, 3.1).
+   */
+  private void refuseAliases(byte[] body) {
+    try (JsonParser parser = yaml.createParser(body)) {
+      while (parser.nextToken() != null) {
+        if (parser instanceof YAMLParser y && y.isCurrentAlias()) {
+          String pointer = parser.streamReadContext().pathAsPointer().toString();
+          TokenStreamLocation at = parser.currentTokenLocation();
+          String message = (pointer.isEmpty() ? "the body" : pointer) + " is a YAML alias (*" + parser.getString()
+              + ", line " + at.getLineNr() + "): aliases and anchors are not supported, write the value out";
+          throw Problems.malformed(message, List.of(new FieldError(pointer, SYNTAX, message)));
+        }
+      }
     }
   }
 
@@ -183,10 +212,34 @@ class SubmissionReader {
 
   private byte[] hash(JsonNode root) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(canonical.writeValueAsBytes(root));
+      return MessageDigest.getInstance("SHA-256").digest(canonical.writeValueAsBytes(numbersCanonical(root)));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every JDK has SHA-256", e);
     }
+  }
+
+  /**
+   * The same number written alike: an integral value ({@code 3}, {@code 3.0}, {@code 3e0}) as an
+   * integer, any other as a double, so that {@code 8.0} for an integer field, which the binder
+   * takes as 8, is the same body as {@code 8} for the Idempotency-Key.
+   */
+  static JsonNode numbersCanonical(JsonNode node) {
+    if (node.isObject()) {
+      ObjectNode copy = JsonNodeFactory.instance.objectNode();
+      node.properties().forEach(e -> copy.set(e.getKey(), numbersCanonical(e.getValue())));
+      return copy;
+    }
+    if (node.isArray()) {
+      ArrayNode copy = JsonNodeFactory.instance.arrayNode();
+      node.values().forEach(v -> copy.add(numbersCanonical(v)));
+      return copy;
+    }
+    if (node.isNumber() && !node.isIntegralNumber() && Double.isFinite(node.doubleValue())) {
+      BigDecimal value = node.decimalValue().stripTrailingZeros();
+      return value.scale() <= 0 ? JsonNodeFactory.instance.numberNode(value.toBigIntegerExact())
+          : JsonNodeFactory.instance.numberNode(node.doubleValue());
+    }
+    return node;
   }
 
   private static ErrorResponseException unsupported(String problem) {

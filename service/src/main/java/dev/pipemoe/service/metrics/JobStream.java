@@ -12,6 +12,8 @@ import dev.pipemoe.service.workers.AttemptAccess.AttemptInfo;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -32,6 +34,11 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * the ones after it. Once an attempt has ended, what it has is sent as it is, and the stream moves
  * on to the next attempt. The order is the order things happened: an attempt's steps come after
  * its LEASED event and before the event that ended it, also when a stream catches up on history.
+ *
+ * <p>An attempt that ended may still get steps: a lost worker's spool drains later. Those late
+ * steps are sent when they are stored, after whatever the stream sent meanwhile, as {@code step}
+ * events that carry their own attempt. A stream that resumes (Last-Event-ID) past an attempt
+ * counts what that attempt had stored then as sent; the metrics endpoint has all of it.
  */
 final class JobStream {
 
@@ -55,6 +62,8 @@ final class JobStream {
   private final MetricsProperties properties;
   private volatile boolean closed;
   private StreamCursor cursor;
+  /** For each attempt the stream moved past: the last step of it sent (later ones are late). */
+  private final Map<Integer, Integer> endedAttempts = new TreeMap<>();
 
   JobStream(UUID jobId, StreamCursor cursor, SseEmitter emitter, JobRepository jobs, JobEventRepository events,
       StepMetricsRepository steps, AttemptAccess attempts, MetricsProperties properties) {
@@ -80,7 +89,7 @@ final class JobStream {
         Job job = jobs.findById(jobId).orElseThrow();
         int sent = sendEvents();
         Flush flush = sendSteps(Integer.MAX_VALUE);
-        sent += flush.sent();
+        sent += flush.sent() + sendLateSteps();
         if (sent == 0 && flush.done() && job.state().terminal()) {
           send("end", new End(job.state()));
           emitter.complete();
@@ -153,9 +162,27 @@ final class JobStream {
       if (cursor.attempt() == known.size() || cursor.attempt() == lastAttempt) {
         break;
       }
+      endedAttempts.put(cursor.attempt(), cursor.step());
       cursor = cursor.nextAttempt();
     }
     return new Flush(sent, true);
+  }
+
+  /** Sends the steps of earlier attempts stored after the stream moved past them. */
+  private int sendLateSteps() throws IOException {
+    for (int attempt = 1; attempt < cursor.attempt(); attempt++) {
+      // resumed past this attempt: what it had stored counts as sent
+      endedAttempts.computeIfAbsent(attempt, a -> steps.stepRange(jobId, List.of(a)).map(r -> r[1]).orElse(-1));
+    }
+    int sent = 0;
+    for (Map.Entry<Integer, Integer> attempt : endedAttempts.entrySet()) {
+      for (StepRow row : steps.stepsAfter(jobId, attempt.getKey(), attempt.getValue(), BATCH)) {
+        send("step", row);
+        attempt.setValue(row.step());
+        sent++;
+      }
+    }
+    return sent;
   }
 
   private void send(String name, Object data) throws IOException {

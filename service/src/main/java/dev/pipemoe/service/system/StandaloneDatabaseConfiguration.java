@@ -18,6 +18,8 @@ import org.springframework.context.annotation.Profile;
  * process tree, so the service starts on a machine with nothing installed. The data directory is
  * kept between runs; every other profile uses an external PostgreSQL ({@code spring.datasource.*}).
  * As root, zonky runs PostgreSQL in a user namespace ({@code unshare -U}), since initdb refuses root.
+ * It runs durable, as an external PostgreSQL does by default: fsync, full page writes and
+ * synchronous commit on (docs/service.md, "Standalone").
  */
 @Configuration(proxyBeanMethods = false)
 @Profile("standalone")
@@ -36,6 +38,10 @@ class StandaloneDatabaseConfiguration {
         .setCleanDataDirectory(false)
         .setPort(properties.port())
         .setPGStartupWait(properties.startTimeout())
+        // durable: an acknowledged submit or metric batch survives a crash (zonky turns this off for tests)
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("fsync", "on")
+        .setServerConfig("full_page_writes", "on")
         // Spring stops it (after the pool): a second JVM hook could stop it while connections are open
         .setRegisterShutdownHook(false)
         .start();

@@ -290,6 +290,11 @@ class LeaseRepository {
     });
   }
 
+  /** Asks the database for nothing (select 0): whether it answers. Returns 0. */
+  int ping() {
+    return jdbc.queryForObject("select 0", Integer.class);
+  }
+
   /**
    * Marks up to {@code limit} live attempts whose lease expired before {@code now} as LOST and
    * returns them. Two sweepers (two replicas) skip each other's rows; a heartbeat that renewed a

@@ -5,8 +5,10 @@ import java.time.InstantSource;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
 import org.springframework.scheduling.annotation.SchedulingConfigurer;
 import org.springframework.scheduling.config.ScheduledTaskRegistrar;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -18,6 +20,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Every replica runs one; they skip each other's rows. A pass that fails is logged and reported,
  * and the next pass tries again: the loop never dies. Each pass publishes {@link
  * AttemptNotices.Swept}, which the metrics feature counts and tests wait on.
+ *
+ * <p>Leases are judged only after a grace period ({@link LeaseGrace}): from the moment the web
+ * server is ready, and again after a pause of the sweeper, the workers get a whole lease timeout
+ * to check in, so a restart of the service (or of its database) loses no attempt.
  */
 @Configuration(proxyBeanMethods = false)
 class LeaseSweeper implements SchedulingConfigurer {
@@ -30,6 +36,7 @@ class LeaseSweeper implements SchedulingConfigurer {
   private final InstantSource clock;
   private final TransactionTemplate tx;
   private final ApplicationEventPublisher notices;
+  private final LeaseGrace grace;
 
   LeaseSweeper(LeaseRepository repository, AttemptEndings endings, SchedulerProperties properties,
       InstantSource clock, PlatformTransactionManager transactions, ApplicationEventPublisher notices) {
@@ -39,6 +46,16 @@ class LeaseSweeper implements SchedulingConfigurer {
     this.clock = clock;
     this.tx = new TransactionTemplate(transactions);
     this.notices = notices;
+    this.grace = new LeaseGrace(properties.leaseTimeout(),
+        properties.sweepInterval().plus(properties.heartbeatInterval()));
+  }
+
+  /** The web server takes heartbeats from now on: the first grace period starts. */
+  @EventListener(ApplicationReadyEvent.class)
+  void ready() {
+    grace.ready(clock.instant(), System.nanoTime());
+    log.info("leases are judged from {} on: the workers get a lease timeout ({}) to check in first",
+        grace.judgeFrom(), properties.leaseTimeout());
   }
 
   @Override
@@ -48,10 +65,18 @@ class LeaseSweeper implements SchedulingConfigurer {
 
   /** Passes until one expires less than a full batch; never throws. */
   void sweep() {
+    Instant before = grace.judgeFrom();
+    boolean judge = grace.mayJudge(clock.instant(), System.nanoTime());
+    if (before != null && !before.equals(grace.judgeFrom())) {
+      log.warn("the lease sweeper was paused for longer than {}; leases are judged again from {} on",
+          properties.sweepInterval().plus(properties.heartbeatInterval()), grace.judgeFrom());
+    }
     int expired;
     do {
       try {
-        expired = tx.execute(status -> pass());
+        // in a grace period a pass only checks that the database answers: an outage of it is a pause
+        expired = judge ? tx.execute(status -> pass()) : repository.ping();
+        grace.passed(System.nanoTime());
         notices.publishEvent(new AttemptNotices.Swept(expired, false));
       } catch (RuntimeException e) {
         log.error("lease sweep failed; the next pass tries again", e);

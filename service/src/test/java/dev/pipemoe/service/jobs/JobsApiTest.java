@@ -183,6 +183,27 @@ class JobsApiTest extends ApiTest {
   }
 
   @Test
+  void anIntegerWrittenAsAnIntegralDecimalIsTheSameBody() {
+    String key = UUID.randomUUID().toString();
+    Http.Response first = http.post("/api/v1/jobs").token(alice).header("Idempotency-Key", key)
+        .json(Specs.valid("numbers")).send();
+    Http.Response again = http.post("/api/v1/jobs").token(alice).header("Idempotency-Key", key).json("""
+        {"name": "numbers", "model": {"moeModelType": "deepspeed_moe", "numExperts": 8.0},
+         "parallel": {"tensor": 2.00, "expert": 4e0, "sequenceParallel": true}, "pipeExperts": {"enabled": true}}
+        """).send();
+    Http.Response other = http.post("/api/v1/jobs").token(alice).header("Idempotency-Key", key).json("""
+        {"name": "numbers", "model": {"moeModelType": "deepspeed_moe", "numExperts": 8},
+         "parallel": {"tensor": 2, "expert": 4, "sequenceParallel": true}, "pipeExperts": {"enabled": false}}
+        """).send();
+
+    assertThat(first.status()).isEqualTo(201);
+    assertThat(again.status()).as("8.0 for 8: %s", again).isEqualTo(201);
+    assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(again.json().get("id")).isEqualTo(first.json().get("id"));
+    assertThat(other.status()).as("another body: %s", other).isEqualTo(422);
+  }
+
+  @Test
   void sameIdempotencyKeyWithAnotherBodyIs422() {
     String key = UUID.randomUUID().toString();
     JsonNode first = http.post("/api/v1/jobs").token(alice).header("Idempotency-Key", key)

@@ -87,6 +87,27 @@ class SubmissionErrorsTest extends ApiTest {
   }
 
   @Test
+  void yamlAliasesAreRefusedNamingWhereNeverReadAsTheAnchorsName() {
+    JsonNode alias = malformed(http.post("/api/v1/jobs").token(user).yaml("""
+        x: &mt deepspeed_moe
+        name: *mt
+        model: {moeModelType: deepspeed_moe, numExperts: 8}
+        """).send());
+    assertThat(rules(alias)).containsExactly("BODY-SYNTAX");
+    assertThat(alias.get("errors").get(0).get("pointer").stringValue()).isEqualTo("/name");
+    assertThat(alias.get("errors").get(0).get("message").stringValue())
+        .contains("/name is a YAML alias (*mt, line 2)").contains("not supported");
+
+    JsonNode nested = malformed(http.post("/api/v1/jobs").token(user).yaml("""
+        name: anchored
+        model: &m {moeModelType: deepspeed_moe, numExperts: 8}
+        parallel: {expert: 4}
+        pipeExperts: *m
+        """).send());
+    assertThat(nested.get("errors").get(0).get("pointer").stringValue()).isEqualTo("/pipeExperts");
+  }
+
+  @Test
   void bodiesThatAreNoSingleObjectAre400() {
     for (String body : List.of("", "   ", "[1, 2]", "\"job\"", "42", "null", "{\"name\": \"a\"} {\"name\": \"b\"}",
         "{\"name\": \"a\", \"name\": \"b\"}", "\u0000\u0001\u0002")) {

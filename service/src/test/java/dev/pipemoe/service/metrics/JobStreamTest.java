@@ -110,6 +110,34 @@ class JobStreamTest extends SchedulerTest {
   }
 
   @Test
+  void lateStepsOfAnEarlierAttemptFollowMarkedWithTheirAttempt() throws Exception {
+    String user = token(uniqueOwner("late"), Role.USER);
+    String id = submitId(user, smallJob("late", 1, 4));
+    TestWorker worker = worker(1);
+    Assignment first = worker.leaseOne();
+    worker.metrics(first.ref(), TestWorker.records(1, 0, 1, 1));
+    worker.restart(); // attempt 1 lost after one step
+    Assignment second = worker.leaseOne();
+    try (SseClient stream = SseClient.open(port(), "/api/v1/jobs/" + id + "/stream", user, null)) {
+      List<String> seen = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        seen.add(describe(stream.next(WAIT)));
+      }
+      assertThat(seen).containsExactly("state SUBMITTED", "state LEASED", "step 1/0", "state ATTEMPT_LOST",
+          "state LEASED");
+      worker.metrics(second.ref(), TestWorker.records(2, 0, 1, 1));
+      assertThat(describe(stream.next(WAIT))).isEqualTo("step 2/0");
+
+      // the old boot's spool drains now: its steps are stored under attempt 1, and the stream shows them
+      worker.metrics(first.ref(), TestWorker.records(1, 1, 3, 1));
+      assertThat(List.of(describe(stream.next(WAIT)), describe(stream.next(WAIT)))).containsExactly("step 1/1",
+          "step 1/2");
+      worker.metrics(second.ref(), TestWorker.records(2, 1, 2, 1));
+      assertThat(describe(stream.next(WAIT))).isEqualTo("step 2/1");
+    }
+  }
+
+  @Test
   void othersCannotFollowTheJob() {
     String user = token(uniqueOwner("owner"), Role.USER);
     String id = submitId(user, smallJob("private", 1, 4));

@@ -8,14 +8,17 @@ import dev.pipemoe.service.PipemoeServiceApplication;
 import dev.pipemoe.service.Specs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The standalone profile as a user runs it: the service brings its own PostgreSQL, and a restart
- * on the same data directory finds the jobs of the first run.
+ * on the same data directory finds the jobs of the first run; the database runs durable.
  */
 class StandaloneProfileTest {
 
@@ -31,6 +34,10 @@ class StandaloneProfileTest {
       Http.Response created = http.post("/api/v1/jobs").token(ApiTest.ADMIN_TOKEN).json(Specs.valid("survivor")).send();
       assertThat(created.status()).as("%s", created).isEqualTo(201);
       id = created.json().get("id").stringValue();
+      JdbcTemplate jdbc = new JdbcTemplate(first.getBean(DataSource.class));
+      assertThat(List.of("fsync", "full_page_writes", "synchronous_commit"))
+          .as("durable: an acknowledged write survives a crash")
+          .allSatisfy(setting -> assertThat(jdbc.queryForObject("show " + setting, String.class)).isEqualTo("on"));
     }
     assertThat(Files.exists(data.resolve("PG_VERSION"))).isTrue();
 
