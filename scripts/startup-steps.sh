@@ -30,7 +30,7 @@ export PIPEMOE_ADMIN_TOKEN
 PIPEMOE_ADMIN_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 health="http://localhost:$PORT/actuator/health"
 
-start() {  # start ARG...: java in the background until its health answers; seconds to stdout
+start() {  # start ARG...: java in the background (PID) until its health answers; seconds in SECONDS_TO_HEALTH
   local t0
   t0=$(date +%s.%N)
   "$JAVA" "$@" >>"$WORK/$name.log" 2>&1 &
@@ -39,23 +39,23 @@ start() {  # start ARG...: java in the background until its health answers; seco
     kill -0 "$PID" 2>/dev/null || { tail -n 30 "$WORK/$name.log" >&2; exit 1; }
     sleep 0.05
   done
-  echo "$(date +%s.%N) - $t0" | bc
+  SECONDS_TO_HEALTH=$(echo "$(date +%s.%N) - $t0" | bc)
 }
 
 if [[ "$name" == service ]]; then
   export PIPEMOE_DATA_DIR="$WORK/data"
   args=(--spring.profiles.active=standalone)
-  start "${run[@]}" "${args[@]}" --server.port=$PORT >/dev/null  # initdb and migrations: not counted
+  start "${run[@]}" "${args[@]}" --server.port=$PORT  # initdb and migrations: not counted
   kill -TERM "$PID"; wait "$PID" || true
 else
   health="$health/liveness"
   export PIPEMOE_WORKER_TOKEN=startup-steps
   args=(--pipemoe.worker.service-url=http://127.0.0.1:9 --pipemoe.worker.spool-dir="$WORK/spool")
 fi
-seconds=$(start -Dpipemoe.startup-steps=true "${run[@]}" "${args[@]}" --server.port=$PORT \
-  --management.endpoints.web.exposure.include=health,startup)
+start -Dpipemoe.startup-steps=true "${run[@]}" "${args[@]}" --server.port=$PORT \
+  --management.endpoints.web.exposure.include=health,startup
 curl -sf -H "Authorization: Bearer $PIPEMOE_ADMIN_TOKEN" "http://localhost:$PORT/actuator/startup" >"$WORK/steps.json"
-echo "$name ($*): launch to health $seconds s; $(grep -o 'Started [A-Za-z]* in [0-9.]* seconds (process running for [0-9.]*)' "$WORK/$name.log" | tail -n 1)"
+echo "$name ($*): launch to health $SECONDS_TO_HEALTH s; $(grep -o 'Started [A-Za-z]* in [0-9.]* seconds (process running for [0-9.]*)' "$WORK/$name.log" | tail -n 1)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$WORK/steps.json" <<'PY'
 import json, sys
