@@ -21,30 +21,37 @@ RUN ./mvnw -B -q -pl service,worker -am dependency:go-offline -DexcludeReactor=t
 COPY . .
 RUN scripts/build-dist.sh
 
-# What both runtime images share: a JRE 25, curl for the health check, a non-root user.
+# What both runtime images share: a JRE 25, curl for the health check, a non-root user, and
+# /app/aot, where the image's training run (scripts/image-aot.sh) writes its AOT cache as that user.
 FROM eclipse-temurin:25-jre AS runtime
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 pipemoe \
- && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin pipemoe
+ && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin pipemoe \
+ && install -d -o 10001 -g 10001 /app/aot
 WORKDIR /app
 USER 10001:10001
 
 # The REST service. It loads no native code. Configure with PIPEMOE_DB_URL, PIPEMOE_DB_USER,
 # PIPEMOE_DB_PASSWORD, and the tokens it creates at startup: PIPEMOE_ADMIN_TOKEN,
 # PIPEMOE_WORKER_TOKEN, PIPEMOE_METRICS_TOKEN (docs/service.md).
+# Both images run the jar's extracted form (/app/pipemoe-NAME.jar and /app/lib) with the JDK AOT
+# cache a training run made in this image at build time (docs/deploy.md, "The images' start-up
+# cache"); a missing or unusable cache only costs speed, and the JVM's [aot] lines say so.
 FROM runtime AS service
-COPY --from=build /src/dist/pipemoe-service.jar /app/pipemoe-service.jar
+COPY --from=build /src/dist/pipemoe-service/ /app/
+RUN --mount=type=bind,source=scripts,target=/tmp/scripts /tmp/scripts/image-aot.sh service /app
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS http://localhost:8080/actuator/health/liveness || exit 1
-ENTRYPOINT ["java", "-jar", "/app/pipemoe-service.jar"]
+ENTRYPOINT ["java", "-XX:AOTCache=/app/aot/app.aot", "-jar", "/app/pipemoe-service.jar"]
 
 # A worker: the engine and the native runtime, whose BLAS travels inside the jar (no system
 # OpenBLAS needed). Configure with PIPEMOE_WORKER_* (docs/worker.md).
 FROM runtime AS worker
-COPY --from=build /src/dist/pipemoe-worker.jar /app/pipemoe-worker.jar
+COPY --from=build /src/dist/pipemoe-worker/ /app/
+RUN --mount=type=bind,source=scripts,target=/tmp/scripts /tmp/scripts/image-aot.sh worker /app
 ENV SERVER_PORT=8081 \
     PIPEMOE_WORKER_SPOOLDIR=/var/spool/pipemoe
 USER root
@@ -54,4 +61,4 @@ VOLUME ["/var/spool/pipemoe"]
 EXPOSE 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS http://localhost:8081/actuator/health/liveness || exit 1
-ENTRYPOINT ["java", "-jar", "/app/pipemoe-worker.jar"]
+ENTRYPOINT ["java", "-XX:AOTCache=/app/aot/app.aot", "-jar", "/app/pipemoe-worker.jar"]

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What can be checked of the Dockerfile without a Docker engine: its stages and targets, that it
  * builds on official images only, that what it copies exists, and that both runtime images run as
- * a non-root user with a health check. The build stage's commands are scripts CI runs itself.
+ * a non-root user with a health check, and start with the AOT cache they make. The build stage's
+ * commands are scripts CI runs itself.
  */
 class DockerfileTest {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -87,14 +88,41 @@ class DockerfileTest {
   }
 
   @Test
+  void everythingMountedFromTheContextExists() {
+    Pattern bind = Pattern.compile("--mount=type=bind,source=([^,\\s]+)");
+    for (List<String> instructions : stages.values()) {
+      for (String i : instructions) {
+        Matcher m = bind.matcher(i);
+        while (m.find()) {
+          assertThat(ROOT.resolve(m.group(1))).as(i).exists();
+        }
+      }
+    }
+  }
+
+  /** docs/deploy.md, "The images' start-up cache": made at build by scripts/image-aot.sh. */
+  @Test
+  void eachImageMakesItsStartUpCacheAndStartsWithIt() {
+    for (String target : List.of("service", "worker")) {
+      List<String> s = stages.get(target);
+      assertThat(s).as(target).anyMatch(i -> i.startsWith("RUN ")
+          && i.endsWith("/scripts/image-aot.sh " + target + " /app"));
+      assertThat(s).as(target).anyMatch(i -> i.equals("ENTRYPOINT [\"java\", "
+          + "\"-XX:AOTCache=/app/aot/app.aot\", \"-jar\", \"/app/pipemoe-" + target + ".jar\"]"));
+    }
+    assertThat(stages.get("runtime")).as("the training run writes the cache as the image's user")
+        .anyMatch(i -> i.contains("install -d -o 10001 -g 10001 /app/aot"));
+  }
+
+  @Test
   void runtimeImagesRunAsNonRootWithAHealthCheckAndTheirJar() {
     assertThat(stages.get("runtime")).anyMatch(i -> i.equals("USER 10001:10001"));
     for (String target : List.of("service", "worker")) {
       List<String> s = stages.get(target);
       assertThat(s).as(target).anyMatch(i -> i.startsWith("HEALTHCHECK")
           && i.contains("/actuator/health/liveness"));
-      assertThat(s).as(target).anyMatch(i -> i.startsWith("COPY --from=build /src/dist/pipemoe-"
-          + target + ".jar"));
+      assertThat(s).as(target).anyMatch(i -> i.equals("COPY --from=build /src/dist/pipemoe-"
+          + target + "/ /app/"));
       assertThat(s).as(target).anyMatch(i -> i.startsWith("ENTRYPOINT") && i.contains(target));
       // whatever a stage does as root, it ends as the unprivileged user
       String lastUser = s.stream().filter(i -> i.startsWith("USER")).reduce((a, b) -> b)
