@@ -16,20 +16,17 @@ final class MegatronFlags {
 
   /** Take one value. */
   static final Set<String> WITH_VALUE = Set.of(
-      "--num-attention-heads", "--num-query-groups", "--kv-channels", "--global-batch-size",
-      "--max-position-embeddings", "--position-embedding-type", "--normalization", "--norm-epsilon",
-      "--make-vocab-size-divisible-by", "--vocab-size", "--vocab-file", "--merge-file", "--tokenizer-type",
-      "--tokenizer-model", "--data-path", "--split", "--num-workers", "--save", "--load", "--save-interval",
+      "--num-query-groups", "--kv-channels", "--max-position-embeddings", "--position-embedding-type", "--normalization", "--norm-epsilon",
+      "--vocab-file", "--merge-file", "--tokenizer-model", "--split", "--num-workers", "--save", "--load", "--save-interval",
       "--eval-interval", "--eval-iters", "--log-interval", "--lr-decay-iters", "--lr-decay-style",
       "--lr-warmup-iters", "--lr-warmup-fraction", "--min-lr", "--weight-decay", "--clip-grad", "--adam-beta1",
       "--adam-beta2", "--adam-eps", "--init-method-std", "--attention-dropout", "--hidden-dropout",
-      "--distributed-backend", "--context-parallel-algo", "--recompute-method", "--recompute-num-layers",
-      "--initial-loss-scale", "--optimizer", "--rotary-base");
+      "--distributed-backend", "--context-parallel-algo", "--initial-loss-scale", "--optimizer", "--rotary-base");
 
   /** Take no value. */
   static final Set<String> SWITCHES = Set.of(
       "--use-flash-attn", "--use-fused-rmsnorm", "--use-fused-swiglu", "--use-fused-rotary-pos-emb",
-      "--use-rotary-position-embeddings", "--use-distributed-optimizer", "--overlap-grad-reduce",
+      "--use-rotary-position-embeddings", "--overlap-grad-reduce",
       "--overlap-param-gather", "--no-gradient-accumulation-fusion", "--disable-bias-linear",
       "--untie-embeddings-and-output-weights", "--no-masked-softmax-fusion", "--no-bias-gelu-fusion",
       "--no-bias-dropout-fusion", "--no-bias-swiglu-fusion", "--use-legacy-models", "--use-mcore-models",
@@ -40,7 +37,6 @@ final class MegatronFlags {
   /** Take one value that must be 1: anything else changes what runs, and the engine cannot run it. */
   static final Map<String, String> MUST_BE_ONE = Map.of(
       "--pipeline-model-parallel-size", "the engine runs one pipeline stage",
-      "--context-parallel-size", "the engine has no context parallelism (S = b·s/tp)",
       "--expert-interval", "the engine makes every layer an MoE layer");
 
   static boolean known(String flag) {
