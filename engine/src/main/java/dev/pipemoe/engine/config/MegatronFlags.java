@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Megatron and MindSpeed flags that real training commands carry but that do not change the one
- * MoE layer the engine runs (attention, data, logging, checkpoints, optimiser details, fusions).
+ * Megatron and MindSpeed flags that real training commands carry but that do not change what the
+ * engine runs (attention variants, data splits, logging, checkpoints, optimiser details, fusions).
  * They are accepted with a warning, so a pasted command works, and are not kept in the spec. Any
  * flag in neither this list nor the spec's own table is an error: silently dropping an unknown
  * flag could hide a setting that matters.
