@@ -16,9 +16,9 @@ final class MegatronFlags {
 
   /** Take one value. */
   static final Set<String> WITH_VALUE = Set.of(
-      "--num-query-groups", "--kv-channels", "--max-position-embeddings", "--position-embedding-type", "--normalization", "--norm-epsilon",
-      "--vocab-file", "--merge-file", "--tokenizer-model", "--split", "--num-workers", "--save", "--load", "--save-interval",
-      "--eval-interval", "--eval-iters", "--log-interval", "--lr-decay-iters", "--lr-decay-style",
+      "--num-query-groups", "--kv-channels", "--max-position-embeddings", "--position-embedding-type",
+      "--normalization", "--norm-epsilon", "--vocab-file", "--merge-file", "--tokenizer-model", "--split",
+      "--num-workers", "--save", "--load", "--save-interval", "--eval-interval", "--eval-iters", "--log-interval", "--lr-decay-iters", "--lr-decay-style",
       "--lr-warmup-iters", "--lr-warmup-fraction", "--min-lr", "--weight-decay", "--clip-grad", "--adam-beta1",
       "--adam-beta2", "--adam-eps", "--init-method-std", "--attention-dropout", "--hidden-dropout",
       "--distributed-backend", "--context-parallel-algo", "--initial-loss-scale", "--optimizer", "--rotary-base");
@@ -26,8 +26,7 @@ final class MegatronFlags {
   /** Take no value. */
   static final Set<String> SWITCHES = Set.of(
       "--use-flash-attn", "--use-fused-rmsnorm", "--use-fused-swiglu", "--use-fused-rotary-pos-emb",
-      "--use-rotary-position-embeddings", "--overlap-grad-reduce",
-      "--overlap-param-gather", "--no-gradient-accumulation-fusion", "--disable-bias-linear",
+      "--use-rotary-position-embeddings", "--overlap-grad-reduce", "--overlap-param-gather", "--no-gradient-accumulation-fusion", "--disable-bias-linear",
       "--untie-embeddings-and-output-weights", "--no-masked-softmax-fusion", "--no-bias-gelu-fusion",
       "--no-bias-dropout-fusion", "--no-bias-swiglu-fusion", "--use-legacy-models", "--use-mcore-models",
       "--group-query-attention", "--log-throughput", "--enable-token-rearrange-opt",
