@@ -2,6 +2,7 @@ package dev.pipemoe.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pipemoe.engine.config.Architecture;
 import dev.pipemoe.engine.config.EngineConfig;
 import dev.pipemoe.engine.config.JobSpec;
 import dev.pipemoe.engine.config.ScheduleKind;
@@ -60,6 +61,7 @@ class ExamplesTest {
         assertThat(v.errors()).as(variant).isEmpty();
         assertThat(v.warnings()).as(variant).isEmpty();
         EngineConfig c = v.effective();
+        assertThat(c.architecture()).as("a whole-model job").isEqualTo(Architecture.GPT);
         assertThat(c.model().numExperts()).isEqualTo(scenario.getValue());
         assertThat(c.parallel().expert()).isEqualTo(4);
         assertThat(c.localExperts()).isEqualTo(scenario.getValue() / 4);
@@ -101,5 +103,42 @@ class ExamplesTest {
       assertThat(out.toString(StandardCharsets.UTF_8)).contains("| serial ")
           .contains("E=" + SCENARIOS.get(scenario) + ",").contains("EP=4");
     }
+  }
+
+  /** Each scenario's production-size whole model for the simulated 910C (issue 12's must-show). */
+  @Test
+  void productionArgsAreValidWholeModelsForTheSimulated910c() throws IOException {
+    for (var scenario : SCENARIOS.entrySet()) {
+      String args = Files.readString(EXAMPLES.resolve(scenario.getKey()).resolve("production.args")).strip();
+      Validation v = Validator.validateArgs(args);
+      assertThat(v.errors()).as(scenario.getKey()).isEmpty();
+      assertThat(v.warnings()).as(scenario.getKey()).isEmpty();
+      EngineConfig c = v.effective();
+      assertThat(c.architecture()).isEqualTo(Architecture.GPT);
+      assertThat(c.model().hiddenSize()).isEqualTo(12288);
+      assertThat(c.model().numExperts()).isEqualTo(scenario.getValue());
+      assertThat(c.parallel()).isEqualTo(new EngineConfig.Parallel(8, 2, 4, true, 2));
+      assertThat(c.tokensPerRank()).as("tokens per rank").isGreaterThanOrEqualTo(8192);
+      assertThat(c.schedule()).isEqualTo(ScheduleKind.MINDSPEED);
+      assertThat(c.gpt().recompute()).isTrue();
+      assertThat(c.resources().deviceType().jsonName()).isEqualTo("ascend-910c");
+    }
+  }
+
+  /** The tiny GPT of issue 12's must-show: TP 2, EP 2, SP, 2 layers, 300 steps on the CPU. */
+  @Test
+  void theTinyGptIsValidAndItsBenchArgsSayTheSame() throws IOException {
+    Path dir = EXAMPLES.resolve("gpt-tiny");
+    Validation v = validate(dir.resolve("tp2-ep2.json"));
+    assertThat(v.errors()).isEmpty();
+    assertThat(v.warnings()).isEmpty();
+    EngineConfig c = v.effective();
+    assertThat(c.architecture()).isEqualTo(Architecture.GPT);
+    assertThat(c.parallel()).isEqualTo(new EngineConfig.Parallel(2, 2, 2, true, 1));
+    assertThat(c.model().numLayers()).isEqualTo(2);
+    assertThat(c.model().hiddenSize()).isBetween(64, 256);
+    assertThat(c.training().steps()).isEqualTo(300);
+    assertThat(Validator.validateArgs(Files.readString(dir.resolve("bench.args")).strip()).effective())
+        .isEqualTo(c);
   }
 }

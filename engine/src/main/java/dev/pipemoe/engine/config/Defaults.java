@@ -31,7 +31,16 @@ public final class Defaults {
   /** MindSpeed's --moe-aux-loss-coeff default: no aux loss. */
   public static final double AUX_LOSS_COEFF = 0.0;
 
+  /** What the engine always ran; a Megatron command (with --num-attention-heads) means gpt. */
+  public static final Architecture ARCHITECTURE = Architecture.MOE_STACK;
+  /** gpt without vocabSize: byte-level tokens. */
+  public static final Tokenizer TOKENIZER = Tokenizer.BYTE;
+  /** Megatron's --make-vocab-size-divisible-by default. */
+  public static final int MAKE_VOCAB_SIZE_DIVISIBLE_BY = 128;
+
   public static final int TENSOR = 1;
+  /** Megatron's --context-parallel-size default. */
+  public static final int CONTEXT = 1;
   public static final int EXPERT = 1;
   public static final boolean SEQUENCE_PARALLEL = false;
 
@@ -49,6 +58,9 @@ public final class Defaults {
   /** Megatron's --seed default. */
   public static final long SEED = 1234;
   public static final double LEARNING_RATE = 1e-3;
+  /** gpt, full granularity: Megatron needs both flags; the only combination that runs. */
+  public static final String RECOMPUTE_METHOD = "uniform";
+  public static final int RECOMPUTE_NUM_LAYERS = 1;
 
   public static final FabricProfile FABRIC = FabricProfile.ASCEND_910C;
   public static final DeviceType DEVICE_TYPE = DeviceType.CPU;

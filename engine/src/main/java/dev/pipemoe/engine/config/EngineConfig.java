@@ -24,7 +24,14 @@ public record EngineConfig(
     PipeExperts pipeExperts,
     Training training,
     Fabric fabric,
-    Resources resources) {
+    Resources resources,
+    Gpt gpt) {
+
+  /** A stack of MoE layers alone (architecture moe-stack). */
+  public EngineConfig(Model model, Parallel parallel, PipeExperts pipeExperts, Training training,
+      Fabric fabric, Resources resources) {
+    this(model, parallel, pipeExperts, training, fabric, resources, null);
+  }
 
   public EngineConfig {
     Objects.requireNonNull(model, "model");
@@ -34,18 +41,34 @@ public record EngineConfig(
     Objects.requireNonNull(fabric, "fabric");
     Objects.requireNonNull(resources, "resources");
     int tp = parallel.tensor();
+    require((gpt != null) == (model.architecture() == Architecture.GPT),
+        "the gpt section is present exactly for architecture gpt, was %s with gpt %s", model.architecture(), gpt);
+    require(gpt != null || parallel.context() == 1, "context parallelism needs architecture gpt, was %s", parallel.context());
+    if (gpt != null) {
+      require(gpt.numAttentionHeads() % tp == 0,
+          "numAttentionHeads %s must be divisible by tensor %s (G1)", gpt.numAttentionHeads(), tp);
+      require(model.hiddenSize() % gpt.numAttentionHeads() == 0,
+          "hiddenSize %s must be divisible by numAttentionHeads %s (G2)", model.hiddenSize(), gpt.numAttentionHeads());
+      require(gpt.paddedVocabSize() % tp == 0, "paddedVocabSize %s must be divisible by tensor %s",
+          gpt.paddedVocabSize(), tp);
+      require((long) gpt.microBatches() * model.microBatchSize() * parallel.data() == gpt.globalBatchSize(),
+          "globalBatchSize %s must be microBatches %s x microBatchSize %s x data %s (G4)",
+          gpt.globalBatchSize(), gpt.microBatches(), model.microBatchSize(), parallel.data());
+    }
+    require(model.seqLength() % MoeShape.sequenceSplit(tp, parallel.context(), parallel.sequenceParallel()) == 0,
+        "seqLength %s must be divisible by context %s x (tensor %s with sequence parallelism) (P-SP-SEQ, G3)",
+        model.seqLength(), parallel.context(), tp);
     require(model.numExperts() % parallel.expert() == 0,
         "numExperts %s must be divisible by expert %s", model.numExperts(), parallel.expert());
     require(model.topK() <= model.numExperts(),
         "topK %s must be <= numExperts %s", model.topK(), model.numExperts());
     require(model.ffnHiddenSize() % tp == 0,
         "ffnHiddenSize %s must be divisible by tensor %s", model.ffnHiddenSize(), tp);
-    require(!parallel.sequenceParallel() || model.seqLength() % tp == 0,
-        "with sequence parallelism seqLength %s must be divisible by tensor %s", model.seqLength(), tp);
-    long tokens = MoeShape.tokensPerRank(model.microBatchSize(), model.seqLength(), tp, parallel.sequenceParallel());
+    long tokens = MoeShape.tokensPerRank(model.microBatchSize(), model.seqLength(), tp, parallel.context(),
+        parallel.sequenceParallel());
     require(tokens <= Integer.MAX_VALUE, "tokens per rank %s exceed %s", tokens, Integer.MAX_VALUE);
     require(resources.devices() == parallel.worldSize(),
-        "devices %s must equal tensor x data = %s", resources.devices(), parallel.worldSize());
+        "devices %s must equal tensor x context x data = %s", resources.devices(), parallel.worldSize());
     if (pipeExperts.enabled()) {
       long capacity = MoeShape.capacity(tokens, model.numExperts(), model.topK(), model.capacityFactor(), model.minCapacity());
       int nle = model.numExperts() / parallel.expert();
@@ -70,7 +93,12 @@ public record EngineConfig(
     };
   }
 
-  /** Ranks = tensor × data. */
+  /** What the engine trains: the MoE stack alone, or the whole GPT. */
+  public Architecture architecture() {
+    return model.architecture();
+  }
+
+  /** Ranks = tensor × context × data. */
   public int worldSize() {
     return parallel.worldSize();
   }
@@ -80,9 +108,10 @@ public record EngineConfig(
     return model.numExperts() / parallel.expert();
   }
 
-  /** S, the tokens that enter the MoE layer on one rank. */
+  /** S, the tokens that enter the MoE layer on one rank (per micro-batch). */
   public int tokensPerRank() {
-    return (int) MoeShape.tokensPerRank(model.microBatchSize(), model.seqLength(), parallel.tensor(), parallel.sequenceParallel());
+    return (int) MoeShape.tokensPerRank(model.microBatchSize(), model.seqLength(), parallel.tensor(),
+        parallel.context(), parallel.sequenceParallel());
   }
 
   /** C, the slots per expert on every rank. */
@@ -100,7 +129,10 @@ public record EngineConfig(
     return pipeExperts.enabled() ? localExperts() * pipeExperts.multiDataBackward() : 1;
   }
 
-  /** The model shape; one deepspeed_moe layer per rank and layer. */
+  /**
+   * The model shape; one deepspeed_moe layer per rank and layer, inside a whole GPT when the
+   * architecture is gpt (its own figures in {@link Gpt}).
+   */
   public record Model(
       MoeModelType moeModelType,
       int numLayers,
@@ -115,9 +147,19 @@ public record EngineConfig(
       int microBatchSize,
       /** Activation and wire type: F32 or BF16. Gating always runs in fp32. */
       DType dtype,
-      double auxLossCoeff) {
+      double auxLossCoeff,
+      Architecture architecture) {
+
+    /** The MoE stack alone. */
+    public Model(MoeModelType moeModelType, int numLayers, int hiddenSize, int ffnHiddenSize, int numExperts,
+        int topK, double capacityFactor, int minCapacity, boolean swiglu, int seqLength, int microBatchSize,
+        DType dtype, double auxLossCoeff) {
+      this(moeModelType, numLayers, hiddenSize, ffnHiddenSize, numExperts, topK, capacityFactor, minCapacity,
+          swiglu, seqLength, microBatchSize, dtype, auxLossCoeff, Architecture.MOE_STACK);
+    }
 
     public Model {
+      Objects.requireNonNull(architecture, "architecture");
       require(moeModelType == MoeModelType.DEEPSPEED_MOE, "the engine runs only deepspeed_moe, was %s", moeModelType);
       positive("numLayers", numLayers);
       positive("hiddenSize", hiddenSize);
@@ -133,20 +175,38 @@ public record EngineConfig(
     }
   }
 
-  /** Ranks = tensor × data, TP innermost; expert groups are cut from the data ranks. */
-  public record Parallel(int tensor, int data, int expert, boolean sequenceParallel) {
+  /**
+   * Ranks = tensor × context × data, TP innermost then CP: {@code rank = tp + tensor·(cp +
+   * context·dp)}. Expert groups are cut from the context × data ranks, the MoE block's data ranks.
+   *
+   * @param data DP, Megatron's data-parallel size (world / (tensor × context))
+   * @param context CP, the sequence split over this many ranks
+   */
+  public record Parallel(int tensor, int data, int expert, boolean sequenceParallel, int context) {
+
+    /** No context parallelism. */
+    public Parallel(int tensor, int data, int expert, boolean sequenceParallel) {
+      this(tensor, data, expert, sequenceParallel, 1);
+    }
 
     public Parallel {
       positive("tensor", tensor);
       positive("data", data);
       positive("expert", expert);
-      require(data % expert == 0, "expert %s must divide data %s", expert, data);
+      positive("context", context);
+      require((long) tensor * context * data <= Integer.MAX_VALUE, "tensor %s x context %s x data %s overflows",
+          tensor, context, data);
+      require(context * data % expert == 0, "expert %s must divide context %s x data %s", expert, context, data);
       require(!sequenceParallel || tensor >= 2, "sequence parallelism needs tensor >= 2, was %s", tensor);
-      require((long) tensor * data <= Integer.MAX_VALUE, "tensor %s x data %s overflows", tensor, data);
     }
 
     public int worldSize() {
-      return tensor * data;
+      return tensor * context * data;
+    }
+
+    /** The MoE block's data ranks: context × data (LayerShape.data). */
+    public int expertData() {
+      return context * data;
     }
   }
 
@@ -252,7 +312,53 @@ public record EngineConfig(
     }
   }
 
-  /** @param devices ranks the job occupies, = tensor × data */
+  /**
+   * The whole model around the MoE layers (architecture gpt): token and position embeddings, per
+   * layer attention then the MoE block, final norm, LM head and cross-entropy, trained on tokens.
+   *
+   * @param tokenizer how the data becomes tokens (always byte-level: ids in [0, 256))
+   * @param vocabSize the vocabulary as given ({@code --vocab-size}) or the tokenizer's
+   * @param paddedVocabSize vocabSize rounded up to a multiple of makeVocabSizeDivisibleBy × tensor
+   * @param dataPath a text file on the worker; null: the built-in generated corpus
+   * @param globalBatchSize samples per step over all DP ranks
+   * @param microBatches micro-batches per step and DP rank: globalBatchSize / (microBatchSize × data)
+   * @param recompute full, uniform recompute of each layer (one layer per unit)
+   * @param distributedOptimizer gradients reduce-scattered over DP, parameters all-gathered
+   */
+  public record Gpt(
+      int numAttentionHeads,
+      Tokenizer tokenizer,
+      int vocabSize,
+      int makeVocabSizeDivisibleBy,
+      int paddedVocabSize,
+      String dataPath,
+      int globalBatchSize,
+      int microBatches,
+      boolean recompute,
+      boolean distributedOptimizer) {
+
+    public Gpt {
+      Objects.requireNonNull(tokenizer, "tokenizer");
+      positive("numAttentionHeads", numAttentionHeads);
+      require(vocabSize >= tokenizer.vocabSize(), "vocabSize %s must hold the %s tokenizer's %s ids",
+          vocabSize, tokenizer.jsonName(), tokenizer.vocabSize());
+      positive("makeVocabSizeDivisibleBy", makeVocabSizeDivisibleBy);
+      require(paddedVocabSize >= vocabSize && paddedVocabSize % makeVocabSizeDivisibleBy == 0,
+          "paddedVocabSize %s must be a multiple of %s and >= vocabSize %s", paddedVocabSize,
+          makeVocabSizeDivisibleBy, vocabSize);
+      require(dataPath == null || !dataPath.isBlank(), "dataPath must not be blank, was '%s'", dataPath);
+      positive("globalBatchSize", globalBatchSize);
+      positive("microBatches", microBatches);
+    }
+
+    /** Megatron's padding: round up to a multiple of {@code divisibleBy × tensor}. */
+    public static long paddedVocab(long vocabSize, long divisibleBy, long tensor) {
+      long multiple = divisibleBy * tensor;
+      return (vocabSize + multiple - 1) / multiple * multiple;
+    }
+  }
+
+  /** @param devices ranks the job occupies, = tensor × context × data */
   public record Resources(DeviceType deviceType, int devices) {
 
     public Resources {

@@ -10,7 +10,7 @@ import java.util.List;
  * What the engine can run, and the MindSpeed features it validates without running: the model type
  * (P-MODEL-TYPE), the dtype (P-FP16, P-REUSE-BF16), V4, V5, V10, no-drop (P-UNSUPPORTED: it changes
  * the tokens computed) and the knobs that change speed or memory but not the math (P-NOT-RUN: a
- * warning, and the effective config runs without them).
+ * warning, and the effective config runs without them). Recompute of a gpt is {@link GptRules}'.
  */
 final class FeatureRules {
 
@@ -95,9 +95,9 @@ final class FeatureRules {
       notRun(in, REUSE_FP32_PARAM, "it shares fp32 parameter storage with the bf16 copy: memory, not math", f);
       dropped.add("reuse-fp32-param");
     }
-    if (in.recompute != null && f.valid(RECOMPUTE_GRANULARITY)) {
+    if (in.recompute != null && f.valid(RECOMPUTE_GRANULARITY) && in.architecture == Architecture.MOE_STACK) {
       notRun(in, RECOMPUTE_GRANULARITY, "recomputation reruns the forward before the backward: time and"
-          + " memory, not math", f);
+          + " memory, not math; it runs with model.architecture gpt", f);
       dropped.add("recompute " + in.recompute);
     }
     if (in.ampipeDegree != null && in.ampipeDegree > 1) {

@@ -24,8 +24,12 @@ final class Inputs {
   /** F32 or BF16; null when fp16 (refused later, see {@link #fp16}) or unknown. */
   DType dtype;
   boolean fp16;
+  /** Null when unknown; gpt when not given but numAttentionHeads is (see {@link #readArchitecture}). */
+  Architecture architecture;
+  Integer numAttentionHeads, vocabSize, makeVocabSizeDivisibleBy;
+  Tokenizer tokenizer;
 
-  Integer tensor, data, expert;
+  Integer tensor, data, expert, context;
   boolean sequenceParallel;
 
   boolean pipeExperts, multiStream;
@@ -35,6 +39,9 @@ final class Inputs {
   Integer steps, warmupSteps;
   long seed;
   Double learningRate;
+  Integer globalBatchSize;
+  String dataPath;
+  boolean distributedOptimizer;
 
   FabricProfile profile;
   Double bandwidth, latency, congestion, commRatio;
@@ -44,8 +51,8 @@ final class Inputs {
   Integer devices;
 
   boolean zero3, mc2, reuseFp32Param, noDrop, dynamicPadding;
-  String recompute;
-  Integer ampipeDegree;
+  String recompute, recomputeMethod;
+  Integer recomputeNumLayers, ampipeDegree;
 
   private Inputs(JobSpec spec, Findings findings) {
     this.spec = spec;
@@ -96,6 +103,26 @@ final class Inputs {
     microBatchSize = integer(MICRO_BATCH_SIZE, 1, Defaults.MICRO_BATCH_SIZE);
     readDtype();
     auxLossCoeff = real(AUX_LOSS_COEFF, 0, true, Defaults.AUX_LOSS_COEFF);
+    readArchitecture();
+    numAttentionHeads = integer(NUM_ATTENTION_HEADS, 1, null);
+    vocabSize = integer(VOCAB_SIZE, 1, null);
+    tokenizer = given(TOKENIZER) ? choice(TOKENIZER, Tokenizer.class, null, "P-CHOICE") : null;
+    makeVocabSizeDivisibleBy = integer(MAKE_VOCAB_SIZE_DIVISIBLE_BY, 1, null);
+  }
+
+  /**
+   * Given, or gpt when numAttentionHeads is given (a Megatron or MindSpeed command always describes
+   * a GPT, and carries --num-attention-heads), else moe-stack. Derived here rather than when an
+   * argument string is read, so that a JSON body and its argument string mean the same.
+   */
+  private void readArchitecture() {
+    if (given(ARCHITECTURE) || !given(NUM_ATTENTION_HEADS)) {
+      architecture = choice(ARCHITECTURE, Architecture.class, Defaults.ARCHITECTURE, "P-CHOICE");
+    } else {
+      architecture = Architecture.GPT;
+      findings.note("model.architecture not given: gpt, because model.numAttentionHeads"
+          + " (--num-attention-heads) is given, as in every Megatron or MindSpeed command");
+    }
   }
 
   private void readDtype() {
@@ -119,6 +146,7 @@ final class Inputs {
     data = integer(DATA, 1, null);
     expert = integer(EXPERT, 1, Defaults.EXPERT);
     sequenceParallel = bool(SEQUENCE_PARALLEL, Defaults.SEQUENCE_PARALLEL);
+    context = integer(CONTEXT, 1, Defaults.CONTEXT);
     pipeExperts = bool(ENABLED, Defaults.PIPE_EXPERTS);
     multiStream = bool(MULTI_STREAM, Defaults.MULTI_STREAM);
     multiData = (Integer) MULTI_DATA.get(spec);
@@ -149,6 +177,13 @@ final class Inputs {
     Long givenSeed = (Long) SEED.get(spec);
     seed = givenSeed != null ? givenSeed : defaulted(SEED, Defaults.SEED);
     learningRate = real(LEARNING_RATE, 0, false, Defaults.LEARNING_RATE);
+    globalBatchSize = integer(GLOBAL_BATCH_SIZE, 1, null);
+    dataPath = (String) DATA_PATH.get(spec);
+    if (dataPath != null && dataPath.isBlank()) {
+      findings.invalid(DATA_PATH, "P-RANGE", describe(DATA_PATH) + " must name a file, was '" + dataPath + "'");
+      dataPath = null;
+    }
+    distributedOptimizer = Boolean.TRUE.equals(USE_DISTRIBUTED_OPTIMIZER.get(spec));
   }
 
   private void readFabricAndResources() {
@@ -174,6 +209,12 @@ final class Inputs {
       findings.invalid(RECOMPUTE_GRANULARITY, "P-CHOICE", "mindspeed.recomputeGranularity (--recompute-granularity)"
           + " must be full or selective, was '" + recompute + "'");
     }
+    recomputeMethod = (String) RECOMPUTE_METHOD.get(spec);
+    if (recomputeMethod != null && !recomputeMethod.equals("uniform") && !recomputeMethod.equals("block")) {
+      findings.invalid(RECOMPUTE_METHOD, "P-CHOICE", describe(RECOMPUTE_METHOD) + " must be uniform or block, was '"
+          + recomputeMethod + "'");
+    }
+    recomputeNumLayers = integer(RECOMPUTE_NUM_LAYERS, 1, null);
     ampipeDegree = integer(AMPIPE_DEGREE, 1, null);
   }
 
@@ -223,7 +264,7 @@ final class Inputs {
   private <E extends Enum<E> & Named> E choice(SpecField field, Class<E> type, E dflt, String rule) {
     String name = (String) field.get(spec);
     if (name == null) {
-      return defaulted(field, dflt);
+      return dflt == null ? null : defaulted(field, dflt);
     }
     Optional<E> value = Named.byName(type, name);
     if (value.isEmpty()) {

@@ -34,14 +34,29 @@ public record JobSpec(
       Integer microBatchSize,
       /** {@code fp32}, {@code bf16} or {@code fp16}: the activation/wire dtype. */
       String dtype,
-      Double auxLossCoeff) {}
+      Double auxLossCoeff,
+      /** {@code moe-stack} (default) or {@code gpt}: the whole model around the MoE layers. */
+      String architecture,
+      /** gpt: attention heads (divisible by tensor; hiddenSize divisible by it). */
+      Integer numAttentionHeads,
+      /** gpt: the vocabulary, without a tokenizer (token ids are bytes, so at least 256). */
+      Integer vocabSize,
+      /** gpt: {@code byte} (vocabulary 256); the default when vocabSize is absent. */
+      String tokenizer,
+      /** gpt: the vocabulary is padded to a multiple of this x tensor (Megatron's rule). */
+      Integer makeVocabSizeDivisibleBy) {}
 
-  /** Parallel layout: world = tensor x data; expert groups are cut from the data ranks. */
+  /**
+   * Parallel layout: world = tensor x context x data, TP innermost then CP; expert groups are cut
+   * from the context x data ranks.
+   */
   public record ParallelSpec(
       Integer tensor,
       Integer data,
       Integer expert,
-      Boolean sequenceParallel) {}
+      Boolean sequenceParallel,
+      /** CP: the sequence split over this many ranks (gpt only; simulated devices only). */
+      Integer context) {}
 
   /** The feature this product is about. */
   public record PipeExpertsSpec(
@@ -61,7 +76,13 @@ public record JobSpec(
       /** Steps excluded from averages. */
       Integer warmupSteps,
       Long seed,
-      Double learningRate) {}
+      Double learningRate,
+      /** gpt: samples per step over all data ranks; micro-batches = this / (microBatchSize x data). */
+      Integer globalBatchSize,
+      /** gpt: a text file on the worker, read as bytes; absent = the built-in generated corpus. */
+      String dataPath,
+      /** gpt: reduce-scatter gradients, Adam on a shard, all-gather parameters. */
+      Boolean useDistributedOptimizer) {}
 
   /** The emulated interconnect: a named profile, optionally overridden field by field. */
   public record FabricSpec(
@@ -83,7 +104,10 @@ public record JobSpec(
       String deviceType,
       Integer devices) {}
 
-  /** MindSpeed switches we validate against pipe-experts (V4-V6, V10) but do not run. */
+  /**
+   * MindSpeed switches we validate against pipe-experts (V4-V6, V10); most are not run. Full
+   * uniform recompute of one layer runs in the gpt architecture.
+   */
   public record MindSpeedSpec(
       Boolean enableZero3,
       Boolean useAscendMc2,
@@ -92,5 +116,9 @@ public record JobSpec(
       String recomputeGranularity,
       Integer ampipeDegree,
       Boolean moeNoDrop,
-      Boolean moeDynamicPadding) {}
+      Boolean moeDynamicPadding,
+      /** {@code uniform} or {@code block}; with full granularity. */
+      String recomputeMethod,
+      /** Layers per recompute unit; with full granularity. */
+      Integer recomputeNumLayers) {}
 }

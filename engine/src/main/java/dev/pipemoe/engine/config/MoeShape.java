@@ -10,12 +10,18 @@ public final class MoeShape {
   private MoeShape() {}
 
   /**
-   * S = b·s/tp with sequence parallelism (each TP rank gates its own slice of the sequence),
-   * b·s without (every TP rank holds all tokens). The caller checks that tp divides s under SP.
+   * S = b·s/(cp·tp) with sequence parallelism (each TP rank gates its own slice of its CP rank's
+   * chunk of the sequence), b·s/cp without (every TP rank holds its chunk's tokens). The caller
+   * checks that {@link #sequenceSplit} divides s.
    */
-  public static long tokensPerRank(long microBatch, long seqLength, long tensor, boolean sequenceParallel) {
-    long tokens = microBatch * seqLength;
-    return sequenceParallel ? tokens / tensor : tokens;
+  public static long tokensPerRank(long microBatch, long seqLength, long tensor, long context,
+      boolean sequenceParallel) {
+    return microBatch * (seqLength / sequenceSplit(tensor, context, sequenceParallel));
+  }
+
+  /** Into how many pieces one sample's sequence is cut: cp, times tp under SP. */
+  public static long sequenceSplit(long tensor, long context, boolean sequenceParallel) {
+    return context * (sequenceParallel ? tensor : 1);
   }
 
   /**

@@ -30,12 +30,20 @@ enum SpecField {
   /** Written as --bf16 or --fp16 (MindSpeed), or --dtype VALUE (extension) for anything else. */
   DTYPE(Section.MODEL, "dtype", "--dtype", String.class, m(ModelSpec::dtype)),
   AUX_LOSS_COEFF(Section.MODEL, "auxLossCoeff", "--moe-aux-loss-coeff", Double.class, m(ModelSpec::auxLossCoeff)),
+  /** extension: Megatron's model is always a GPT; ours may be the MoE stack alone. */
+  ARCHITECTURE(Section.MODEL, "architecture", "--model-architecture", String.class, m(ModelSpec::architecture)),
+  NUM_ATTENTION_HEADS(Section.MODEL, "numAttentionHeads", "--num-attention-heads", Integer.class, m(ModelSpec::numAttentionHeads)),
+  VOCAB_SIZE(Section.MODEL, "vocabSize", "--vocab-size", Integer.class, m(ModelSpec::vocabSize)),
+  /** Megatron's flag; the value byte is ours. */
+  TOKENIZER(Section.MODEL, "tokenizer", "--tokenizer-type", String.class, m(ModelSpec::tokenizer)),
+  MAKE_VOCAB_SIZE_DIVISIBLE_BY(Section.MODEL, "makeVocabSizeDivisibleBy", "--make-vocab-size-divisible-by", Integer.class, m(ModelSpec::makeVocabSizeDivisibleBy)),
 
   TENSOR(Section.PARALLEL, "tensor", "--tensor-model-parallel-size", Integer.class, p(ParallelSpec::tensor)),
   /** extension: Megatron derives dp from the launcher's world size. */
   DATA(Section.PARALLEL, "data", "--data-parallel-size", Integer.class, p(ParallelSpec::data)),
   EXPERT(Section.PARALLEL, "expert", "--expert-model-parallel-size", Integer.class, p(ParallelSpec::expert)),
   SEQUENCE_PARALLEL(Section.PARALLEL, "sequenceParallel", "--sequence-parallel", Boolean.class, p(ParallelSpec::sequenceParallel)),
+  CONTEXT(Section.PARALLEL, "context", "--context-parallel-size", Integer.class, p(ParallelSpec::context)),
 
   ENABLED(Section.PIPE_EXPERTS, "enabled", "--use-pipe-experts", Boolean.class, pe(PipeExpertsSpec::enabled)),
   MULTI_STREAM(Section.PIPE_EXPERTS, "multiStream", "--pipe-experts-multi-stream", Boolean.class, pe(PipeExpertsSpec::multiStream)),
@@ -52,6 +60,9 @@ enum SpecField {
   WARMUP_STEPS(Section.TRAINING, "warmupSteps", "--warmup-steps", Integer.class, t(TrainingSpec::warmupSteps)),
   SEED(Section.TRAINING, "seed", "--seed", Long.class, t(TrainingSpec::seed)),
   LEARNING_RATE(Section.TRAINING, "learningRate", "--lr", Double.class, t(TrainingSpec::learningRate)),
+  GLOBAL_BATCH_SIZE(Section.TRAINING, "globalBatchSize", "--global-batch-size", Integer.class, t(TrainingSpec::globalBatchSize)),
+  DATA_PATH(Section.TRAINING, "dataPath", "--data-path", String.class, t(TrainingSpec::dataPath)),
+  USE_DISTRIBUTED_OPTIMIZER(Section.TRAINING, "useDistributedOptimizer", "--use-distributed-optimizer", Boolean.class, t(TrainingSpec::useDistributedOptimizer)),
 
   /** extension, as are all fabric flags */
   PROFILE(Section.FABRIC, "profile", "--fabric", String.class, f(FabricSpec::profile)),
@@ -72,7 +83,9 @@ enum SpecField {
   RECOMPUTE_GRANULARITY(Section.MINDSPEED, "recomputeGranularity", "--recompute-granularity", String.class, ms(MindSpeedSpec::recomputeGranularity)),
   AMPIPE_DEGREE(Section.MINDSPEED, "ampipeDegree", "--ampipe-degree", Integer.class, ms(MindSpeedSpec::ampipeDegree)),
   MOE_NO_DROP(Section.MINDSPEED, "moeNoDrop", "--moe-no-drop", Boolean.class, ms(MindSpeedSpec::moeNoDrop)),
-  MOE_DYNAMIC_PADDING(Section.MINDSPEED, "moeDynamicPadding", "--moe-dynamic-padding", Boolean.class, ms(MindSpeedSpec::moeDynamicPadding));
+  MOE_DYNAMIC_PADDING(Section.MINDSPEED, "moeDynamicPadding", "--moe-dynamic-padding", Boolean.class, ms(MindSpeedSpec::moeDynamicPadding)),
+  RECOMPUTE_METHOD(Section.MINDSPEED, "recomputeMethod", "--recompute-method", String.class, ms(MindSpeedSpec::recomputeMethod)),
+  RECOMPUTE_NUM_LAYERS(Section.MINDSPEED, "recomputeNumLayers", "--recompute-num-layers", Integer.class, ms(MindSpeedSpec::recomputeNumLayers));
 
   /** The sub-records of a JobSpec, with their JSON names. */
   enum Section {

@@ -41,14 +41,17 @@ final class SpecValues {
             integer(v, FFN_HIDDEN_SIZE), integer(v, NUM_EXPERTS), integer(v, TOP_K),
             dbl(v, CAPACITY_FACTOR), integer(v, MIN_CAPACITY), bool(v, SWIGLU),
             integer(v, SEQ_LENGTH), integer(v, MICRO_BATCH_SIZE), str(v, DTYPE),
-            dbl(v, AUX_LOSS_COEFF))),
+            dbl(v, AUX_LOSS_COEFF), str(v, ARCHITECTURE), integer(v, NUM_ATTENTION_HEADS),
+            integer(v, VOCAB_SIZE), str(v, TOKENIZER), integer(v, MAKE_VOCAB_SIZE_DIVISIBLE_BY))),
         section(v, SpecField.Section.PARALLEL, () -> new ParallelSpec(
-            integer(v, TENSOR), integer(v, DATA), integer(v, EXPERT), bool(v, SEQUENCE_PARALLEL))),
+            integer(v, TENSOR), integer(v, DATA), integer(v, EXPERT), bool(v, SEQUENCE_PARALLEL),
+            integer(v, CONTEXT))),
         section(v, SpecField.Section.PIPE_EXPERTS, () -> new PipeExpertsSpec(
             bool(v, ENABLED), bool(v, MULTI_STREAM), integer(v, MULTI_DATA), str(v, FAMILY),
             integer(v, PREFETCH_DEPTH), integer(v, MULTI_DATA_BACKWARD))),
         section(v, SpecField.Section.TRAINING, () -> new TrainingSpec(
-            integer(v, STEPS), integer(v, WARMUP_STEPS), (Long) v.get(SEED), dbl(v, LEARNING_RATE))),
+            integer(v, STEPS), integer(v, WARMUP_STEPS), (Long) v.get(SEED), dbl(v, LEARNING_RATE),
+            integer(v, GLOBAL_BATCH_SIZE), str(v, DATA_PATH), bool(v, USE_DISTRIBUTED_OPTIMIZER))),
         section(v, SpecField.Section.FABRIC, () -> new FabricSpec(
             str(v, PROFILE), dbl(v, BANDWIDTH), dbl(v, LATENCY), dbl(v, CONGESTION), bool(v, SHARED_LINKS),
             dbl(v, COMM_RATIO))),
@@ -56,7 +59,7 @@ final class SpecValues {
         section(v, SpecField.Section.MINDSPEED, () -> new MindSpeedSpec(
             bool(v, ENABLE_ZERO3), bool(v, USE_ASCEND_MC2), bool(v, REUSE_FP32_PARAM),
             str(v, RECOMPUTE_GRANULARITY), integer(v, AMPIPE_DEGREE), bool(v, MOE_NO_DROP),
-            bool(v, MOE_DYNAMIC_PADDING))));
+            bool(v, MOE_DYNAMIC_PADDING), str(v, RECOMPUTE_METHOD), integer(v, RECOMPUTE_NUM_LAYERS))));
   }
 
   private static <S> S section(Map<SpecField, Object> v, SpecField.Section section, Supplier<S> build) {

@@ -33,13 +33,14 @@ public final class Validator {
     Layout layout = LayoutRules.resolve(in, f);
     PipeExperts pipeExperts = PipeExpertsRules.resolve(in, layout, f);
     FeatureRules.check(in, f);
+    EngineConfig.Gpt gpt = GptRules.resolve(in, layout.data(), f);
     Fabric fabric = fabric(in, f);
     if (f.hasErrors()) {
       return new Validation(f.errors(), f.warnings(), null, f.notes());
     }
-    Parallel parallel = new Parallel(in.tensor, layout.data(), in.expert, layout.sequenceParallel());
+    Parallel parallel = new Parallel(in.tensor, layout.data(), in.expert, layout.sequenceParallel(), in.context);
     EngineConfig config = new EngineConfig(model(in), parallel, pipeExperts,
-        new Training(in.steps, in.warmupSteps, in.seed, in.learningRate), fabric, resources(in, parallel, f));
+        new Training(in.steps, in.warmupSteps, in.seed, in.learningRate), fabric, resources(in, parallel, f), gpt);
     f.note(scheduleNote(config));
     return new Validation(f.errors(), f.warnings(), config, f.notes());
   }
@@ -62,7 +63,8 @@ public final class Validator {
 
   private static Model model(Inputs in) {
     return new Model(in.moeModelType, in.numLayers, in.hiddenSize, in.ffnHiddenSize, in.numExperts, in.topK,
-        in.capacityFactor, in.minCapacity, in.swiglu, in.seqLength, in.microBatchSize, in.dtype, in.auxLossCoeff);
+        in.capacityFactor, in.minCapacity, in.swiglu, in.seqLength, in.microBatchSize, in.dtype, in.auxLossCoeff,
+        in.architecture);
   }
 
   /** The profile's device figures, each replaced by the spec's override where given. */
@@ -113,7 +115,8 @@ public final class Validator {
   private static Resources resources(Inputs in, Parallel parallel, Findings f) {
     int devices = in.devices != null ? in.devices : parallel.worldSize();
     if (in.devices == null) {
-      f.note("resources.devices not given: devices = tensor x data = " + parallel.tensor() + " x "
+      f.note("resources.devices not given: devices = tensor x " + (parallel.context() == 1 ? "" : "context x ")
+          + "data = " + parallel.tensor() + " x " + (parallel.context() == 1 ? "" : parallel.context() + " x ")
           + parallel.data() + " = " + devices);
     }
     return new Resources(in.deviceType, devices);

@@ -60,7 +60,7 @@ class EngineConfigTest {
     assertThatThrownBy(() -> config(new PipeExperts(true, false, 65, ScheduleFamily.MINDSPEED, 1, 65)))
         .hasMessageContaining("multiData 65").hasMessageContaining("capacity 64");
     assertThatThrownBy(() -> new Parallel(1, 4, 4, true)).hasMessageContaining("tensor >= 2, was 1");
-    assertThatThrownBy(() -> new Parallel(2, 6, 4, false)).hasMessageContaining("expert 4 must divide data 6");
+    assertThatThrownBy(() -> new Parallel(2, 6, 4, false)).hasMessageContaining("expert 4 must divide context 1 x data 6");
     assertThatThrownBy(() -> new Model(MoeModelType.MEGATRON_MOE, 1, 1, 1, 1, 1, 1, 1, false, 1, 1, DType.F32, 0))
         .hasMessageContaining("deepspeed_moe");
     assertThatThrownBy(() -> new Model(MoeModelType.DEEPSPEED_MOE, 1, 1, 1, 1, 1, 1, 1, false, 1, 1, DType.I32, 0))

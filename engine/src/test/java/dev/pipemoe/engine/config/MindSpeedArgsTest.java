@@ -29,6 +29,16 @@ class MindSpeedArgsTest {
         Arguments.of("--micro-batch-size", "2", MICRO_BATCH_SIZE, 2),
         Arguments.of("--dtype", "fp32", DTYPE, "fp32"),
         Arguments.of("--moe-aux-loss-coeff", "1e-2", AUX_LOSS_COEFF, 0.01),
+        Arguments.of("--model-architecture", "gpt", ARCHITECTURE, "gpt"),
+        Arguments.of("--num-attention-heads", "16", NUM_ATTENTION_HEADS, 16),
+        Arguments.of("--vocab-size", "50257", VOCAB_SIZE, 50257),
+        Arguments.of("--tokenizer-type", "byte", TOKENIZER, "byte"),
+        Arguments.of("--make-vocab-size-divisible-by", "64", MAKE_VOCAB_SIZE_DIVISIBLE_BY, 64),
+        Arguments.of("--context-parallel-size", "2", CONTEXT, 2),
+        Arguments.of("--global-batch-size", "64", GLOBAL_BATCH_SIZE, 64),
+        Arguments.of("--data-path", "/data/corpus.txt", DATA_PATH, "/data/corpus.txt"),
+        Arguments.of("--recompute-method", "uniform", RECOMPUTE_METHOD, "uniform"),
+        Arguments.of("--recompute-num-layers", "1", RECOMPUTE_NUM_LAYERS, 1),
         Arguments.of("--tensor-model-parallel-size", "8", TENSOR, 8),
         Arguments.of("--data-parallel-size", "2", DATA, 2),
         Arguments.of("--expert-model-parallel-size", "4", EXPERT, 4),
@@ -76,7 +86,8 @@ class MindSpeedArgsTest {
         Arguments.of("--sequence-parallel", SEQUENCE_PARALLEL), Arguments.of("--swiglu", SWIGLU),
         Arguments.of("--enable-zero3", ENABLE_ZERO3), Arguments.of("--use-ascend-mc2", USE_ASCEND_MC2),
         Arguments.of("--reuse-fp32-param", REUSE_FP32_PARAM), Arguments.of("--moe-no-drop", MOE_NO_DROP),
-        Arguments.of("--moe-dynamic-padding", MOE_DYNAMIC_PADDING));
+        Arguments.of("--moe-dynamic-padding", MOE_DYNAMIC_PADDING),
+        Arguments.of("--use-distributed-optimizer", USE_DISTRIBUTED_OPTIMIZER));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -148,23 +159,26 @@ class MindSpeedArgsTest {
 
   @Test
   void megatronFlagsThatDoNotChangeTheLayerAreAcceptedWithAWarning() {
-    MindSpeedArgs.Parsed p = MindSpeedArgs.read("--num-attention-heads 96 --use-flash-attn --num-experts 4");
+    MindSpeedArgs.Parsed p = MindSpeedArgs.read("--num-query-groups 8 --use-flash-attn --num-experts 4");
     assertThat(p.errors()).isEmpty();
-    assertThat(p.warnings()).extracting(Violation::flag).containsExactly("--num-attention-heads", "--use-flash-attn");
+    assertThat(p.warnings()).extracting(Violation::flag).containsExactly("--num-query-groups", "--use-flash-attn");
     assertThat(p.warnings()).allMatch(w -> w.severity() == Severity.WARNING && w.message().contains("ignored"));
     assertThat(MindSpeedArgs.format(p.spec())).isEqualTo("--num-experts 4");
-    assertErrors("--num-attention-heads", "--num-attention-heads needs a value");
+    assertErrors("--num-query-groups", "--num-query-groups needs a value");
   }
 
   @Test
   void megatronFlagsThatChangeWhatRunsMustBeOne() {
-    assertThat(MindSpeedArgs.read("--pipeline-model-parallel-size 1 --context-parallel-size=1").warnings()).isEmpty();
+    assertThat(MindSpeedArgs.read("--pipeline-model-parallel-size 1 --expert-interval=1").warnings()).isEmpty();
     assertErrors("--pipeline-model-parallel-size 2",
         "--pipeline-model-parallel-size 2 is not supported: the engine runs one pipeline stage, so it must be 1");
-    assertErrors("--context-parallel-size two", "--context-parallel-size: 'two' is not an integer");
+    assertErrors("--expert-interval two", "--expert-interval: 'two' is not an integer");
   }
 
-  /** The MindSpeed pipe-experts example command (docs), reduced to one pipeline stage and no CP. */
+  /**
+   * The MindSpeed pipe-experts example command (docs), reduced to one pipeline stage and no CP: a
+   * whole GPT, since it gives --num-attention-heads.
+   */
   @Test
   void aPastedCommandReadsAndValidates() {
     String command = """
@@ -193,6 +207,11 @@ class MindSpeedArgsTest {
     assertThat(c.worldSize()).isEqualTo(32); // tp 8 x data = ep 4
     assertThat(c.tokensPerRank()).isEqualTo(512); // 4096 / 8
     assertThat(c.chunksForward()).isEqualTo(4); // nle 1 x N 4
+    assertThat(c.architecture()).isEqualTo(Architecture.GPT);
+    assertThat(c.gpt().numAttentionHeads()).isEqualTo(16);
+    assertThat(c.gpt().microBatches()).isEqualTo(2); // 8 / (1 x data 4)
+    assertThat(c.gpt().paddedVocabSize()).isEqualTo(1024); // 256 bytes up to 128 x tp 8
+    assertThat(c.gpt().distributedOptimizer()).isTrue();
   }
 
   @Test

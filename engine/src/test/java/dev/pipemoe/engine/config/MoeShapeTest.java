@@ -9,9 +9,17 @@ class MoeShapeTest {
 
   @Test
   void tokensPerRankDividesTheSequenceOverTensorOnlyWithSequenceParallelism() {
-    assertThat(MoeShape.tokensPerRank(1, 512, 1, false)).isEqualTo(512);
-    assertThat(MoeShape.tokensPerRank(2, 512, 4, true)).isEqualTo(256); // 2·512/4
-    assertThat(MoeShape.tokensPerRank(2, 512, 4, false)).isEqualTo(1024); // replicated over TP
+    assertThat(MoeShape.tokensPerRank(1, 512, 1, 1, false)).isEqualTo(512);
+    assertThat(MoeShape.tokensPerRank(2, 512, 4, 1, true)).isEqualTo(256); // 2·512/4
+    assertThat(MoeShape.tokensPerRank(2, 512, 4, 1, false)).isEqualTo(1024); // replicated over TP
+  }
+
+  @Test
+  void contextParallelismSplitsTheSequenceBeforeTensorParallelism() {
+    assertThat(MoeShape.tokensPerRank(2, 512, 4, 2, true)).isEqualTo(128); // 2·512/(2·4)
+    assertThat(MoeShape.tokensPerRank(2, 512, 4, 2, false)).isEqualTo(512); // 2·512/2
+    assertThat(MoeShape.sequenceSplit(4, 2, true)).isEqualTo(8);
+    assertThat(MoeShape.sequenceSplit(4, 2, false)).isEqualTo(2);
   }
 
   @Test

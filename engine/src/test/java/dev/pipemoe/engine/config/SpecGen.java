@@ -86,6 +86,10 @@ final class SpecGen {
       case PROFILE -> new String[] {"ascend-910c", "ascend-910b", "h100", "a100", "unmodelled"};
       case DEVICE_TYPE -> new String[] {"cpu", "ascend-910c", "h100"};
       case RECOMPUTE_GRANULARITY -> new String[] {"full", "selective"};
+      case RECOMPUTE_METHOD -> new String[] {"uniform", "block"};
+      case ARCHITECTURE -> new String[] {"moe-stack", "gpt"};
+      case TOKENIZER -> new String[] {"byte"};
+      case DATA_PATH -> new String[] {"/data/corpus.txt", "docs/engine.md"};
       default -> throw new IllegalArgumentException("not a string field: " + field);
     };
   }

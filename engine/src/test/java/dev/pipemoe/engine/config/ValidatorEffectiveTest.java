@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class ValidatorEffectiveTest {
 
   private static JobSpec minimal() {
-    ModelSpec model = new ModelSpec("deepspeed_moe", null, null, null, 4, null, null, null, null, null, null, null, null);
+    ModelSpec model = new ModelSpec("deepspeed_moe", null, null, null, 4, null, null, null, null, null, null, null, null,
+        null, null, null, null, null);
     return new JobSpec(model, null, null, null, null, null, null);
   }
 

@@ -58,7 +58,7 @@ class ValidatorPropertiesTest {
       }
       EngineConfig c = v.effective();
       accepted.merge(c.schedule(), 1, Integer::sum);
-      assertThat(c.resources().devices()).isEqualTo(c.parallel().tensor() * c.parallel().data());
+      assertThat(c.resources().devices()).isEqualTo(c.parallel().tensor() * c.parallel().context() * c.parallel().data());
       assertThat(c.schedule() == ScheduleKind.SERIAL).isEqualTo(!c.pipeExperts().enabled());
       if (c.pipeExperts().enabled()) {
         assertThat(c.pipeExperts().multiData()).isLessThanOrEqualTo(c.capacity());
@@ -84,11 +84,12 @@ class ValidatorPropertiesTest {
     var model = new JobSpec.ModelSpec("deepspeed_moe", 1, m == null ? null : m.hiddenSize(), 512,
         m == null || m.numExperts() == null ? 8 : Math.floorMod(m.numExperts(), 16) + 1,
         m == null ? null : m.topK(), null, null, m == null ? null : m.swiglu(), 512,
-        m == null || m.microBatchSize() == null ? 1 : Math.floorMod(m.microBatchSize(), 4) + 1, null, null);
+        m == null || m.microBatchSize() == null ? 1 : Math.floorMod(m.microBatchSize(), 4) + 1, null, null,
+        null, null, null, null, null);
     var p = s.parallel();
     var parallel = p == null ? null : new JobSpec.ParallelSpec(
         p.tensor() == null ? null : 1 << Math.floorMod(p.tensor(), 3), p.data() == null ? null : Math.floorMod(p.data(), 9),
-        p.expert() == null ? null : 1 << Math.floorMod(p.expert(), 4), p.sequenceParallel());
+        p.expert() == null ? null : 1 << Math.floorMod(p.expert(), 4), p.sequenceParallel(), null);
     var pe = s.pipeExperts();
     var pipe = pe == null ? null : new JobSpec.PipeExpertsSpec(pe.enabled(), pe.multiStream(),
         pe.multiData() == null ? null : Math.floorMod(pe.multiData(), 9),

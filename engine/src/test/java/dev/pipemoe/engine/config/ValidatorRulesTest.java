@@ -225,7 +225,7 @@ class ValidatorRulesTest {
   }
 
   /** Asserts that the spec breaks exactly one rule, as described, and returns the validation. */
-  private static Validation only(JobSpec spec, String rule, Severity severity, SpecField field, String... parts) {
+  static Validation only(JobSpec spec, String rule, Severity severity, SpecField field, String... parts) {
     Validation v = Validator.validate(spec);
     List<Violation> all = new ArrayList<>(v.errors());
     all.addAll(v.warnings());
@@ -234,7 +234,7 @@ class ValidatorRulesTest {
     return v;
   }
 
-  private static void matches(Violation v, String rule, Severity severity, SpecField field, String... parts) {
+  static void matches(Violation v, String rule, Severity severity, SpecField field, String... parts) {
     assertThat(v.rule()).isEqualTo(rule);
     assertThat(v.severity()).isEqualTo(severity);
     assertThat(v.pointer()).isEqualTo(field.pointer);

@@ -112,7 +112,7 @@ class JobsApiTest extends ApiTest {
   @Test
   void argsSubmitKeepsTheStringAndShowsTheSpecItDescribes() {
     String args = "--moe-model-type deepspeed_moe --num-experts 8 --tensor-model-parallel-size 2"
-        + " --expert-model-parallel-size 4 --sequence-parallel --use-pipe-experts --num-attention-heads 16";
+        + " --expert-model-parallel-size 4 --sequence-parallel --use-pipe-experts --num-query-groups 8";
     JsonNode job = submitted(alice, "{\"name\":\"pasted\",\"args\":\"" + args + "\"}");
 
     assertThat(job.get("form").stringValue()).isEqualTo("args");
@@ -125,8 +125,25 @@ class JobsApiTest extends ApiTest {
     assertThat(job.get("warnings")).singleElement().satisfies(w -> {
       assertThat(w.get("rule").stringValue()).isEqualTo("ARGS");
       assertThat(w.get("pointer").stringValue()).isEqualTo("/args");
-      assertThat(w.get("flag").stringValue()).isEqualTo("--num-attention-heads");
+      assertThat(w.get("flag").stringValue()).isEqualTo("--num-query-groups");
     });
+  }
+
+  @Test
+  void aWholeModelJobShowsItsGptFieldsInTheEffectiveConfig() {
+    JsonNode job = submitted(alice, Specs.with("gpt", "/model/numAttentionHeads", 4, "/model/vocabSize", 50257,
+        "/training/globalBatchSize", 8, "/mindspeed/recomputeGranularity", "full"));
+    JsonNode effective = job.get("effective");
+    assertThat(effective.at("/model/architecture").stringValue()).isEqualTo("gpt");
+    assertThat(effective.at("/parallel/context").intValue()).isEqualTo(1);
+    assertThat(effective.at("/gpt/numAttentionHeads").intValue()).isEqualTo(4);
+    assertThat(effective.at("/gpt/tokenizer").stringValue()).isEqualTo("byte");
+    assertThat(effective.at("/gpt/paddedVocabSize").intValue()).isEqualTo(50432); // 128 x tp 2
+    assertThat(effective.at("/gpt/microBatches").intValue()).isEqualTo(2); // 8 / (b 1 x dp 4)
+    assertThat(effective.at("/gpt/recompute").booleanValue()).isTrue();
+    assertThat(effective.at("/gpt/dataPath").isMissingNode()).as("generated corpus: no path").isTrue();
+    assertThat(Specs.with("stack").at("/model/architecture").isMissingNode()).isTrue();
+    assertThat(submitted(alice, Specs.valid("stack")).get("effective").has("gpt")).isFalse();
   }
 
   @Test

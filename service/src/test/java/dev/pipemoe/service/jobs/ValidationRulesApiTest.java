@@ -81,8 +81,24 @@ class ValidationRulesApiTest extends ApiTest {
       error("P-UNSUPPORTED", "/mindspeed/moeNoDrop", "--moe-no-drop", "/mindspeed/moeNoDrop", true),
       error("P-FABRIC", "/fabric/bandwidthBytesPerSecond", "--fabric-bandwidth",
           "/fabric/profile", "unmodelled", "/fabric/bandwidthBytesPerSecond", 1e9),
+      error("G1", "/model/numAttentionHeads", "--num-attention-heads", "/model/numAttentionHeads", 3,
+          "/model/hiddenSize", 192),
+      error("G2", "/model/hiddenSize", "--hidden-size", "/model/numAttentionHeads", 6),
+      error("G3", "/model/seqLength", "--seq-length", "/model/numAttentionHeads", 4, "/parallel/context", 2,
+          "/model/seqLength", 502, "/resources/deviceType", "ascend-910c"),
+      error("G4", "/training/globalBatchSize", "--global-batch-size", "/model/numAttentionHeads", 4,
+          "/training/globalBatchSize", 6),
+      error("G5", "/parallel/context", "--context-parallel-size", "/model/numAttentionHeads", 4,
+          "/parallel/context", 2),
+      warning("G6", "/training/dataPath", "--data-path", "/training/dataPath", "/data/a.txt"),
+      error("G6", "/parallel/context", "--context-parallel-size", "/parallel/context", 2, "/parallel/data", 2,
+          "/resources/deviceType", "ascend-910c"),
+      error("G7", "/model/vocabSize", "--vocab-size", "/model/numAttentionHeads", 4, "/model/vocabSize", 100),
+      warning("G8", "/mindspeed/recomputeMethod", "--recompute-method", "/model/numAttentionHeads", 4,
+          "/mindspeed/recomputeGranularity", "full", "/mindspeed/recomputeMethod", "block"),
+      warning("G9", "/mindspeed/recomputeNumLayers", "--recompute-num-layers", "/mindspeed/recomputeNumLayers", 1),
       new Case("ARGS", Kind.ERROR, "/args", "--no-such-flag", args("--num-experts 8 --no-such-flag")),
-      new Case("ARGS", Kind.WARNING, "/args", "--num-attention-heads", args(BASE_ARGS + " --num-attention-heads 16")),
+      new Case("ARGS", Kind.WARNING, "/args", "--num-query-groups", args(BASE_ARGS + " --num-query-groups 8")),
       // a rule on a spec that came as args: the pointer names the field, the flag where it sits in the string
       new Case("V1", Kind.ERROR, "/pipeExperts/multiData", "--pipe-experts-multi-data",
           args(BASE_ARGS + " --pipe-experts-multi-data 0")));
@@ -152,7 +168,7 @@ class ValidationRulesApiTest extends ApiTest {
     String doc = Files.readString(Path.of("..", "docs", "config.md"));
     String table = doc.substring(doc.indexOf("## 2. Rules"), doc.indexOf("### Order, and effective values"));
     Set<String> ids = new LinkedHashSet<>();
-    Matcher row = Pattern.compile("(?m)^\\| (V\\d+|P-[A-Z0-9-]+|ARGS) \\|").matcher(table);
+    Matcher row = Pattern.compile("(?m)^\\| (V\\d+|G\\d+|P-[A-Z0-9-]+|ARGS) \\|").matcher(table);
     while (row.find()) {
       ids.add(row.group(1));
     }

@@ -198,12 +198,21 @@ public final class BenchCommand {
   private static String header(EngineConfig c, JobRunner.Prepared p, FabricChoice device) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format("shape: S=%d tokens/rank, M=%d, F=%d, E=%d, top-%d, C=%d, %s, %s,"
-            + " %d layer(s); TP=%d DP=%d EP=%d%s; %d ranks%n",
+            + " %d layer(s); TP=%d%s DP=%d EP=%d%s; %d ranks%n",
         c.tokensPerRank(), c.model().hiddenSize(), c.model().ffnHiddenSize(),
         c.model().numExperts(), c.model().topK(), c.capacity(),
         c.model().swiglu() ? "SwiGLU" : "GELU", c.model().dtype(), c.model().numLayers(),
-        c.parallel().tensor(), c.parallel().data(), c.parallel().expert(),
+        c.parallel().tensor(), c.parallel().context() > 1 ? " CP=" + c.parallel().context() : "",
+        c.parallel().data(), c.parallel().expert(),
         c.parallel().sequenceParallel() ? " SP" : "", c.worldSize()));
+    EngineConfig.Gpt g = c.gpt();
+    if (g != null) {
+      sb.append(String.format("model: gpt, %d heads, vocabulary %d (padded %d), %d micro-batch(es) of"
+              + " %d, %s%s%s; data: %s%n", g.numAttentionHeads(), g.vocabSize(), g.paddedVocabSize(),
+          g.microBatches(), c.model().microBatchSize(), "seq " + c.model().seqLength(),
+          g.recompute() ? ", full recompute" : "", g.distributedOptimizer() ? ", distributed optimizer" : "",
+          g.dataPath() != null ? g.dataPath() : "generated corpus"));
+    }
     if (device.simulated()) {
       HardwareProfile hw = device.profile();
       sb.append(String.format(Locale.ROOT, "device: simulated %s (%s); PREDICTED figures, not"

@@ -83,8 +83,9 @@ final class Variants {
 
   static JobSpec withSteps(JobSpec s, int steps) {
     TrainingSpec t = s.training();
-    TrainingSpec next = t == null ? new TrainingSpec(steps, null, null, null)
-        : new TrainingSpec(steps, t.warmupSteps(), t.seed(), t.learningRate());
+    TrainingSpec next = t == null ? new TrainingSpec(steps, null, null, null, null, null, null)
+        : new TrainingSpec(steps, t.warmupSteps(), t.seed(), t.learningRate(), t.globalBatchSize(),
+            t.dataPath(), t.useDistributedOptimizer());
     return new JobSpec(s.model(), s.parallel(), s.pipeExperts(), next, s.fabric(), s.resources(),
         s.mindspeed());
   }

@@ -67,7 +67,8 @@ public final class EngineRun {
     if (config.worldSize() != a.ranks()) {
       return failed("INVALID_SPEC", "the assignment has " + a.ranks() + " ranks, but this worker's"
           + " engine derives " + config.worldSize() + " (tensor " + config.parallel().tensor()
-          + " x data " + config.parallel().data() + ") from the spec", 0);
+          + " x context " + config.parallel().context() + " x data " + config.parallel().data()
+          + ") from the spec", 0);
     }
     String wanted = config.resources().deviceType().jsonName();
     if (a.ranks() > devices || !wanted.equals(deviceType)) {
