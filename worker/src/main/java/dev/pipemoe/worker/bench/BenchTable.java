@@ -32,7 +32,9 @@ final class BenchTable {
         pe.multiStream(), pe.multiData(), steps.size(), step, compute, ep, tp,
         Flops.tflops(flops.model(), nanos), Flops.tflops(flops.hardware(), nanos), improvement,
         100 * exposed / step, hidden, steps.get(steps.size() - 1).loss(), maxRelError,
-        wholeModel ? stats.measuredSplit() : null);
+        wholeModel ? stats.measuredSplit() : null,
+        wholeModel ? BenchRow.LossTrend.of(stats.steps().stream().map(StepStats.JobStep::loss)
+            .toList()) : null);
   }
 
   /** The mean step time over the measured steps, ms (a step lasts as long as its slowest rank). */
@@ -83,10 +85,10 @@ final class BenchTable {
     StringBuilder sb = new StringBuilder("whole model: TFLOP/s per device (model: Megatron's count;"
         + " hardware: as computed) and the time split of the step, ms (mean over ranks and measured"
         + " steps; docs/engine.md):\n");
-    sb.append(String.format(Locale.ROOT, "| %-26s | %11s | %11s |", "config", "TFLOPs/dev",
-        "hw TFLOPs"));
+    sb.append(String.format(Locale.ROOT, "| %-26s | %11s | %11s | %23s |", "config", "TFLOPs/dev",
+        "hw TFLOPs", "loss first -> last (n)"));
     StringBuilder rule = new StringBuilder("|----------------------------|-------------|"
-        + "-------------|");
+        + "-------------|-------------------------|");
     for (StepSplit.Part p : StepSplit.Part.values()) {
       sb.append(String.format(Locale.ROOT, " %12s |", p.label()));
       rule.append("--------------|");
@@ -96,14 +98,20 @@ final class BenchTable {
       if (r.split() == null) {
         continue;
       }
-      sb.append(String.format(Locale.ROOT, "| %-26s | %11.4g | %11.4g |", r.config(), r.tflops(),
-          r.hardwareTflops()));
+      sb.append(String.format(Locale.ROOT, "| %-26s | %11.4g | %11.4g | %23s |", r.config(),
+          r.tflops(), r.hardwareTflops(), trend(r.lossTrend())));
       for (StepSplit.Part p : StepSplit.Part.values()) {
         sb.append(String.format(Locale.ROOT, " %12.3f |", 1e3 * p.of(r.split())));
       }
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  /** "5.512 -> 1.203 (20)": the loss's first and last means, over n steps each. */
+  private static String trend(BenchRow.LossTrend t) {
+    return t == null ? "-" : String.format(Locale.ROOT, "%.4g -> %.4g (%d)", t.first(), t.last(),
+        t.window());
   }
 
   static String json(List<BenchRow> rows) {
@@ -119,7 +127,8 @@ final class BenchTable {
           r.config(), r.family(), r.multiStream(), r.multiData(), r.steps(), r.stepMillis(),
           r.computeMillis(), r.epMillis(), r.tpMillis(), r.tflops(), r.hardwareTflops(),
           num(r.improvementPercent()), r.exposedCommPercent(), num(r.hiddenShare()), r.loss(),
-          num(r.maxRelError()), splitJson(r.split()), i < rows.size() - 1 ? "," : ""));
+          num(r.maxRelError()), splitJson(r.split()) + trendJson(r.lossTrend()),
+          i < rows.size() - 1 ? "," : ""));
     }
     return sb.append("]\n").toString();
   }
@@ -135,6 +144,13 @@ final class BenchTable {
           p.label(), 1e3 * p.of(split)));
     }
     return sb.append('}').toString();
+  }
+
+  /** {@code , "lossTrend": {...}} for a whole model, nothing for a MoE stack. */
+  private static String trendJson(BenchRow.LossTrend t) {
+    return t == null ? "" : String.format(Locale.ROOT,
+        ", \"lossTrend\": {\"window\": %d, \"firstMean\": %.8g, \"lastMean\": %.8g}",
+        t.window(), t.first(), t.last());
   }
 
   private static String num(Double d) {
