@@ -144,7 +144,7 @@ public final class BenchCommand {
         error = Probe.maxRelativeError(serialProbe, probe(device.values(), plan));
       }
       BenchRow row = BenchTable.row(v, stats, Flops.perRankStep(plan), plan.gpt() != null,
-          serial, error);
+          !device.simulated(), serial, error);
       if (v.isSerial()) {
         serial = row;
       }

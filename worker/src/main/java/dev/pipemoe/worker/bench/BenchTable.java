@@ -9,9 +9,13 @@ import java.util.Locale;
 final class BenchTable {
   private BenchTable() {}
 
-  /** @param wholeModel whether the row is a whole model's, whose time split it then carries */
+  /**
+   * @param wholeModel whether the row is a whole model's, whose time split it then carries
+   * @param lossHeld whether the run's losses are values (not on a device that models cost only),
+   *     so that a whole model's row shows the loss trend
+   */
   static BenchRow row(Variants.Variant v, StepStats stats, Flops flops, boolean wholeModel,
-      BenchRow serial, Double maxRelError) {
+      boolean lossHeld, BenchRow serial, Double maxRelError) {
     List<StepStats.JobStep> steps = stats.measured();
     double step = meanStepMillis(stats);
     double compute = mean(steps, StepStats.JobStep::computeBusyNanos) / 1e6;
@@ -33,7 +37,7 @@ final class BenchTable {
         Flops.tflops(flops.model(), nanos), Flops.tflops(flops.hardware(), nanos), improvement,
         100 * exposed / step, hidden, steps.get(steps.size() - 1).loss(), maxRelError,
         wholeModel ? stats.measuredSplit() : null,
-        wholeModel ? BenchRow.LossTrend.of(stats.steps().stream().map(StepStats.JobStep::loss)
+        wholeModel && lossHeld ? BenchRow.LossTrend.of(stats.steps().stream().map(StepStats.JobStep::loss)
             .toList()) : null);
   }
 
