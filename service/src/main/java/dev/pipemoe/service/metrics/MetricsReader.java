@@ -79,6 +79,8 @@ class MetricsReader {
       Double etaSeconds, Instant estimatedFinishAt,
       @Schema(description = "mean over the measured steps of each part's mean over ranks; absent when the"
           + " workers sent no split") StepSplit split,
+      @Schema(description = "the loss's mean over the attempt's first and last min(20, steps/2) complete steps;"
+          + " absent before two steps") StepMetricsRepository.LossTrend lossTrend,
       @Schema(implementation = AttemptStatus.Summary.class, description = "the worker's own summary, once it reported"
           + " one") @JsonRawValue String reported) {}
 
@@ -95,7 +97,7 @@ class MetricsReader {
     List<Integer> selected = select(job, attemptParameter);
     if (selected.isEmpty()) {
       return new Summary(job.id(), job.state(), null, null, steps, warmup, 0, 0, 0, null, null, null, null, null,
-          null, 0, null, null, null, job.summary());
+          null, 0, null, null, null, null, job.summary());
     }
     int attempt = selected.getFirst();
     // every attempt runs all of the job's ranks (a lease takes jobs.devices devices)
@@ -111,7 +113,7 @@ class MetricsReader {
     return new Summary(job.id(), job.state(), attempt, job.devices(), steps, warmup, t.stepsDone(),
         steps == 0 ? 0 : (double) t.stepsDone() / steps, t.measuredSteps(), t.tflopsPerDevice(),
         t.hardwareTflopsPerDevice(), t.tokensPerSecond(), new StepTime(t.meanStepSeconds(), t.p50(), t.p90(), t.p99()),
-        t.exposedCommShare(), t.lastLoss(), t.droppedTokens(), eta, finish, t.split(),
+        t.exposedCommShare(), t.lastLoss(), t.droppedTokens(), eta, finish, t.split(), t.lossTrend(),
         attempt == job.attempt() ? job.summary() : null);
   }
 

@@ -153,14 +153,25 @@ class StepMetricsRepository {
   record Totals(int stepsDone, Integer lastStep, int measuredSteps, Double tflopsPerDevice,
       Double hardwareTflopsPerDevice, Double tokensPerSecond, Double meanStepSeconds, Double meanStepSecondsAll,
       Double p50, Double p90, Double p99, Double exposedCommShare, long droppedTokens, Double lastLoss,
-      StepSplit split) {}
+      StepSplit split, LossTrend lossTrend) {}
+
+  /**
+   * Whether training learns: the loss (ranks' mean per step) averaged over an attempt's first and
+   * last {@code window} complete steps, window = min(20, steps / 2), warm-up included; the bench
+   * prints the same (docs/engine.md, "The bench command").
+   */
+  record LossTrend(int window, double firstMean, double lastMean) {}
 
   Totals totals(UUID jobId, int attempt, int ranks, int warmupSteps) {
     return named.queryForObject("""
         with per_step as (
             select %s, sum(m.exposed_comm_seconds) as exposed, sum(m.step_seconds) as rank_seconds
             from step_metrics m where m.job_id = :job and m.attempt = :attempt
-            group by m.attempt, m.step having count(*) = :ranks)
+            group by m.attempt, m.step having count(*) = :ranks),
+        ranked as (
+            select loss, row_number() over (order by step) as up, row_number() over (order by step desc) as down,
+                   least(20, count(*) over () / 2) as window_steps
+            from per_step)
         select count(*) as steps_done, max(step) as last_step,
                count(*) filter (where step >= :warmup) as measured,
                avg(tflops_per_device) filter (where step >= :warmup) as tflops,
@@ -175,6 +186,9 @@ class StepMetricsRepository {
                    / nullif(sum(rank_seconds) filter (where step >= :warmup), 0) as exposed_share,
                coalesce(sum(dropped_tokens), 0) as dropped,
                (select loss from per_step order by step desc limit 1) as last_loss,
+               least(20, count(*) / 2) as loss_window,
+               (select avg(loss) from ranked where up <= window_steps) as loss_first,
+               (select avg(loss) from ranked where down <= window_steps) as loss_last,
                %s
         from per_step""".formatted(AGGREGATE, SPLIT_COLUMNS.stream()
             .map(c -> "avg(" + c + ") filter (where step >= :warmup) as " + c).collect(Collectors.joining(", "))),
@@ -183,7 +197,16 @@ class StepMetricsRepository {
         (rs, n) -> new Totals(rs.getInt("steps_done"), (Integer) rs.getObject("last_step"), rs.getInt("measured"),
             number(rs, "tflops"), number(rs, "hw"), number(rs, "tps"), number(rs, "mean_step"),
             number(rs, "mean_step_all"), number(rs, "p50"), number(rs, "p90"), number(rs, "p99"),
-            number(rs, "exposed_share"), rs.getLong("dropped"), number(rs, "last_loss"), split(rs)));
+            number(rs, "exposed_share"), rs.getLong("dropped"), number(rs, "last_loss"), split(rs),
+            lossTrend(rs)));
+  }
+
+  /** Null until two complete steps with a loss exist. */
+  private static LossTrend lossTrend(java.sql.ResultSet rs) throws java.sql.SQLException {
+    Double first = number(rs, "loss_first");
+    Double last = number(rs, "loss_last");
+    int window = rs.getInt("loss_window");
+    return window == 0 || first == null || last == null ? null : new LossTrend(window, first, last);
   }
 
   private static MapSqlParameterSource page(UUID jobId, List<Integer> attempts, int fromStep, int every, int limit) {

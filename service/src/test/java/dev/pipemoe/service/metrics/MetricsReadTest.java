@@ -108,6 +108,10 @@ class MetricsReadTest extends SchedulerTest {
     assertThat(s.at("/stepSeconds/p99").doubleValue()).isCloseTo(0.119, within(EPS));
     assertThat(s.get("exposedCommShare").doubleValue()).isCloseTo(0.8 / 1.768, within(EPS));
     assertThat(s.get("lastLoss").doubleValue()).isCloseTo(1.91, within(EPS));
+    // loss 2 - 0.01 step: window min(20, 10/2) = 5, steps 0..4 mean 1.98, steps 5..9 mean 1.93
+    assertThat(s.at("/lossTrend/window").intValue()).isEqualTo(5);
+    assertThat(s.at("/lossTrend/firstMean").doubleValue()).isCloseTo(1.98, within(EPS));
+    assertThat(s.at("/lossTrend/lastMean").doubleValue()).isCloseTo(1.93, within(EPS));
     assertThat(s.get("droppedTokens").longValue()).isEqualTo(10);
     // over the measured steps 2..9 (mean 5.5) and ranks 0, 1: exposed 0.035 + 0.0045 + 0.0055
     assertThat(s.at("/split/exposedCommSeconds").doubleValue()).isCloseTo(0.045, within(EPS));
