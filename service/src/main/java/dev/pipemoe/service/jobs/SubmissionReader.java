@@ -2,8 +2,6 @@ package dev.pipemoe.service.jobs;
 
 import dev.pipemoe.service.system.Problems;
 import dev.pipemoe.service.system.Problems.FieldError;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -33,9 +31,10 @@ import tools.jackson.dataformat.yaml.YAMLParser;
 
 /**
  * Reads a POST /api/v1/jobs body into a {@link Submission}, or throws the problem that says why it
- * cannot: 413 over the size limit, 415 for a media type other than JSON or YAML, 400 for anything
- * malformed (syntax, duplicate keys, trailing content, a top level that is no object, unknown
- * fields, wrong types, {@code args} next to spec fields), listing every problem with its pointer.
+ * cannot: 415 for a media type other than JSON or YAML, 400 for anything malformed (syntax,
+ * duplicate keys, trailing content, a top level that is no object, unknown fields, wrong types,
+ * {@code args} next to spec fields), listing every problem with its pointer. The size limit is
+ * checked before, by {@code BodyLimitFilter}.
  *
  * <p>The body shape, the same in all three forms: {@code name} plus either the spec's sections at
  * the top level ({@code model}, {@code parallel}, {@code pipeExperts}, ...) or {@code args}, a
@@ -88,18 +87,6 @@ class SubmissionReader {
       return SpecForm.YAML;
     }
     throw unsupported("Content-Type " + type + " is not supported");
-  }
-
-  /** At most {@code limit} bytes of the body; 413 if there are more. */
-  static byte[] readLimited(InputStream body, long contentLength, int limit) throws IOException {
-    if (contentLength > limit) {
-      throw tooLarge(contentLength + " bytes", limit);
-    }
-    byte[] bytes = body.readNBytes(limit + 1);
-    if (bytes.length > limit) {
-      throw tooLarge("more than " + limit + " bytes", limit);
-    }
-    return bytes;
   }
 
   /** @param hashed whether to hash the body (only an Idempotency-Key needs it) */
@@ -247,10 +234,5 @@ class SubmissionReader {
         problem + ": send the job as application/json or application/yaml");
     e.getHeaders().setAccept(List.of(MediaType.APPLICATION_JSON, MediaType.APPLICATION_YAML));
     return e;
-  }
-
-  private static RuntimeException tooLarge(String size, int limit) {
-    return Problems.problem(HttpStatus.CONTENT_TOO_LARGE, Problems.BODY_TOO_LARGE, "Body too large",
-        "the body has " + size + "; the limit is " + limit + " bytes (pipemoe.jobs.max-body-size)");
   }
 }

@@ -25,7 +25,7 @@ class IngestController {
   }
 
   @PostMapping("/api/v1/workers/{workerId}/metrics")
-  @ProblemResponses({400, 404, 409})
+  @ProblemResponses({400, 404, 409, 413})
   @Operation(operationId = "sendMetricBatch", summary = "Send a metric batch", description = "Per-step, per-rank records of one attempt. Idempotent on"
       + " (job, attempt, step, rank): replays are counted as duplicates and change nothing. acknowledged: true"
       + " once every record of the batch is durable. 409 attempt-not-held: the attempt is lost or not this worker's.")

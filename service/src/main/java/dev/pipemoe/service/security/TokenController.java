@@ -58,7 +58,7 @@ class TokenController {
   @Operation(operationId = "createToken", summary = "Create a token", description = "The secret is in this answer"
       + " only; the service keeps a hash.")
   @ApiResponse(responseCode = "201", description = "created, with its secret")
-  @ProblemResponses(400)
+  @ProblemResponses({400, 413})
   ResponseEntity<CreatedToken> create(@Valid @RequestBody CreateToken body, @AuthenticationPrincipal Caller caller) {
     TokenService.Issued issued = tokens.create(body.owner(), body.role(), body.description(), caller);
     ApiToken t = issued.token();

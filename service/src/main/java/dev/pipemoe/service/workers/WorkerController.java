@@ -45,7 +45,7 @@ class WorkerController {
   }
 
   @PostMapping
-  @ProblemResponses({400, 409})
+  @ProblemResponses({400, 409, 413})
   @Operation(operationId = "registerWorker", summary = "Register a worker", description = "Upsert by name. A new bootId loses the attempts the"
       + " previous process held (they are retried at once). Answers the worker id and the intervals to use.")
   Register.Response register(@RequestBody Register.Request request,
@@ -54,7 +54,7 @@ class WorkerController {
   }
 
   @PostMapping("/{workerId}/heartbeat")
-  @ProblemResponses({400, 404})
+  @ProblemResponses({400, 404, 413})
   @Operation(operationId = "sendHeartbeat", summary = "Heartbeat", description = "Renews the leases of the listed attempts; answers which to cancel"
       + " and which are lost (stop them, report nothing). 404: unknown worker, register again.")
   Heartbeat.Response heartbeat(@PathVariable String workerId, @RequestBody Heartbeat.Request request,
@@ -90,7 +90,7 @@ class WorkerController {
   }
 
   @PostMapping("/{workerId}/attempts/{jobId}/{attempt}/status")
-  @ProblemResponses({400, 404, 409})
+  @ProblemResponses({400, 404, 409, 413})
   @Operation(operationId = "reportAttemptStatus", summary = "Report an attempt's state", description = "STARTED, SUCCEEDED (with summary), FAILED (with"
       + " reason) or CANCELLED. 409 attempt-not-held: the attempt is no longer this worker's; stop it.")
   AttemptReports.Answer status(@PathVariable String workerId, @PathVariable String jobId, @PathVariable int attempt,
