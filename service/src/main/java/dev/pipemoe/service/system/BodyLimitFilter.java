@@ -74,7 +74,9 @@ class BodyLimitFilter extends OncePerRequestFilter {
   protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     long announced = request.getContentLengthLong();
-    boolean chunked = announced < 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
+    // in HTTP/1.1 a body of unknown length is chunked (RFC 9112 §6.3); HTTP/2 needs no header for one
+    boolean chunked = announced < 0 && (request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null
+        || !request.getProtocol().startsWith("HTTP/1"));
     if (announced <= 0 && !chunked) {
       chain.doFilter(request, response);
       return;
