@@ -27,7 +27,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Every request body has a size limit, checked before anything parses it (docs/service.md §3.1):
+ * Every request body has a size limit, checked before anything parses it (docs/service.md §6.1):
  * 413 problem details naming the limit and its property. A body that announces its length is
  * refused on the Content-Length alone, before a byte of it is read; one without (chunked) is read
  * into memory up to the limit and refused as soon as it holds one byte more, so what is parsed has
@@ -41,7 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
 class BodyLimitFilter extends OncePerRequestFilter {
 
   /** A path's limit and the property that sets it. */
-  record Limit(PathPattern path, int bytes, String property) {
+  private record Limit(PathPattern path, int bytes, String property) {
 
     boolean matches(String path) {
       return this.path == null || this.path.matches(PathContainer.parsePath(path));
@@ -66,7 +66,7 @@ class BodyLimitFilter extends OncePerRequestFilter {
   }
 
   /** The limit of a request path (without the context path). */
-  Limit limit(String path) {
+  private Limit limit(String path) {
     return limits.stream().filter(l -> l.matches(path)).findFirst().orElseThrow();
   }
 
