@@ -43,7 +43,10 @@ final class Views {
         + ", p99 " + ms(t.path("p99")));
     line(sb, "exposed comm", Progress.percent(s.path("exposedCommShare").asDouble(Double.NaN)) + " of the step");
     line(sb, "tokens/s", num(s, "tokensPerSecond", 5));
-    line(sb, "loss", num(s, "lastLoss", 4) + " (last step)");
+    JsonNode trend = s.path("lossTrend");
+    line(sb, "loss", num(s, "lastLoss", 4) + " (last step)" + (trend.isObject()
+        ? "; mean of the first " + trend.path("window").asInt() + " steps " + num(trend, "firstMean", 4)
+            + ", of the last " + trend.path("window").asInt() + " " + num(trend, "lastMean", 4) : ""));
     line(sb, "dropped tokens", s.hasNonNull("droppedTokens") ? s.path("droppedTokens").asString() : "?");
     if (s.hasNonNull("etaSeconds")) {
       line(sb, "ETA", Progress.duration(s.path("etaSeconds").asDouble()));

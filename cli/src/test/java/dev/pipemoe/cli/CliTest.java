@@ -21,7 +21,8 @@ class CliTest {
   static final String SUMMARY = """
       {"jobId":"j1","state":"SUCCEEDED","attempt":1,"ranks":4,"steps":4,"warmupSteps":1,"stepsDone":4,"measuredSteps":3,
        "tflopsPerDevice":0.0125,"hardwareTflopsPerDevice":0.013,"tokensPerSecond":1000.0,
-       "stepSeconds":{"mean":0.1,"p50":0.1,"p90":0.12,"p99":0.12},"exposedCommShare":0.25,"lastLoss":0.5,"droppedTokens":7}""";
+       "stepSeconds":{"mean":0.1,"p50":0.1,"p90":0.12,"p99":0.12},"exposedCommShare":0.25,"lastLoss":0.5,"droppedTokens":7,
+       "lossTrend":{"window":2,"firstMean":0.9,"lastMean":0.55}}""";
 
   @TempDir
   Path dir;
@@ -188,6 +189,13 @@ class CliTest {
     assertThat(run("watch", "j1", "--output", "json")).isZero();
     assertThat(out.toString().lines().map(l -> Api.JSON.readTree(l).path("event").asString()))
         .containsExactly("step", "end", "summary");
+  }
+
+  @Test
+  void getShowsTheSummaryWithTheLossTrend() {
+    service.json("GET", "/api/v1/jobs/j1", 200, JOB).json("GET", "/api/v1/jobs/j1/summary", 200, SUMMARY);
+    assertThat(run("get", "j1")).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("0.5000 (last step); mean of the first 2 steps 0.9000, of the last 2 0.5500");
   }
 
   @Test
