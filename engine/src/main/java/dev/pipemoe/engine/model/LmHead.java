@@ -5,7 +5,6 @@ import dev.pipemoe.engine.device.Stream;
 import dev.pipemoe.engine.device.Tensor;
 import dev.pipemoe.engine.moe.Param;
 import dev.pipemoe.engine.moe.RankContext;
-import dev.pipemoe.engine.moe.Views;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,8 +25,6 @@ public final class LmHead implements Trainable, AutoCloseable {
   private final GptLayout lay;
   private final RmsNorm norm;
   private final Param weight;
-  /** I [TP, TP], for the transpose of the shards' log-sum-exps; null without TP. */
-  private final Tensor identity;
 
   public LmHead(RankContext ctx, GptLayout lay, long seed) {
     this.ctx = ctx;
@@ -36,15 +33,6 @@ public final class LmHead implements Trainable, AutoCloseable {
     this.norm = new RmsNorm(ctx, "head.norm", m);
     this.weight = Ops.normal(ctx.device(), "head.weight", seed, "lm-head", 0, m, lay.vocabFirst(),
         lay.vocabShard(), 0, m, 1 / Math.sqrt(m));
-    int tp = lay.tensor();
-    this.identity = tp > 1 ? ctx.alloc(tp, tp) : null;
-    if (identity != null) {
-      float[] eye = new float[tp * tp];
-      for (int i = 0; i < tp; i++) {
-        eye[i * tp + i] = 1f;
-      }
-      ctx.device().write(identity, eye);
-    }
   }
 
   /** What backward and the loss need; {@code lse} and {@code targetLogits} are [S_chunk]. */
@@ -86,17 +74,15 @@ public final class LmHead implements Trainable, AutoCloseable {
       d.logSumExp(s, logits, lse);
     } else {
       int tp = lay.tensor();
-      // tensors' innermost stride is 1, so the [S, TP] transpose of the gathered [TP, S] is a
-      // GEMM with the identity (exact: every output is one product by 1 plus zeros)
+      // the gathered [TP, S] read as its [S, TP] transpose: logSumExp is the one op that takes a
+      // view whose innermost stride is not 1 (Device#logSumExp)
       try (Tensor shardLse = ctx.alloc(rows); Tensor all = ctx.alloc((long) tp * rows);
-          Tensor allRows = Views.reshape(d, all, tp, rows);
-          Tensor perToken = ctx.alloc(rows, tp)) {
+          Tensor perToken = d.view(all, 0, new long[] {rows, tp}, new long[] {1, rows})) {
         d.logSumExp(s, logits, shardLse);
         ctx.label("head-tp");
         Ops.allGather(ctx, ctx.tp(), shardLse, all);
         Ops.allReduce(ctx, ctx.tp(), target);
         ctx.label("head");
-        d.gemm(s, true, false, 1f, allRows, identity, 0f, perToken);
         d.logSumExp(s, perToken, lse);
       }
     }
@@ -165,9 +151,6 @@ public final class LmHead implements Trainable, AutoCloseable {
 
   @Override
   public void close() {
-    if (identity != null) {
-      identity.close();
-    }
     norm.close();
     weight.close();
   }
