@@ -57,6 +57,11 @@ final class Api {
   }
 
   /** A path segment from user input (a job id): encoded, so that it stays one segment. */
+  /** The path of job {@code id}; its sub-resources append to it ("/summary", "/events", ...). */
+  static String jobPath(String id) {
+    return "/api/v1/jobs/" + segment(id);
+  }
+
   static String segment(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }

@@ -19,7 +19,7 @@ final class CancelCommand implements Runnable {
 
   @Override
   public void run() {
-    JsonNode job = root.api().post("/api/v1/jobs/" + Api.segment(id) + "/cancel", null, null, Map.of(), 200);
+    JsonNode job = root.api().post(Api.jobPath(id) + "/cancel", null, null, Map.of(), 200);
     if (root.output().json()) {
       root.printJson(job);
     } else {

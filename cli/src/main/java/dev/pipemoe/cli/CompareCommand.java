@@ -36,8 +36,8 @@ final class CompareCommand implements Runnable {
     Api api = root.api();
     List<Compare.Run> runs = new ArrayList<>();
     for (String id : ids) {
-      JsonNode job = api.get("/api/v1/jobs/" + Api.segment(id));
-      runs.add(new Compare.Run(job, api.get("/api/v1/jobs/" + Api.segment(id) + "/summary")));
+      JsonNode job = api.get(Api.jobPath(id));
+      runs.add(new Compare.Run(job, api.get(Api.jobPath(id) + "/summary")));
     }
     Compare c = new Compare(runs);
     if (format.json || root.output().json()) {

@@ -16,7 +16,7 @@ final class EventsCommand implements Runnable {
 
   @Override
   public void run() {
-    JsonNode events = root.api().get("/api/v1/jobs/" + Api.segment(id) + "/events");
+    JsonNode events = root.api().get(Api.jobPath(id) + "/events");
     if (root.output().json()) {
       root.printJson(events);
     } else {

@@ -17,14 +17,14 @@ final class GetCommand implements Runnable {
   @Override
   public void run() {
     Api api = root.api();
-    JsonNode job = api.get("/api/v1/jobs/" + Api.segment(id));
+    JsonNode job = api.get(Api.jobPath(id));
     if (root.output().json()) {
       root.printJson(job);
       return;
     }
     root.out().print(Views.job(job));
     if (job.path("attempt").asInt() > 0) {
-      root.out().print(Views.summary(job, api.get("/api/v1/jobs/" + Api.segment(id) + "/summary")));
+      root.out().print(Views.summary(job, api.get(Api.jobPath(id) + "/summary")));
     }
   }
 }

@@ -40,7 +40,7 @@ final class Watch {
 
   /** Watches to the end; the exit code: 0 when the job SUCCEEDED, 5 when it ended otherwise. */
   int run(String id) {
-    JsonNode job = api.get("/api/v1/jobs/" + Api.segment(id));
+    JsonNode job = api.get(Api.jobPath(id));
     JsonNode training = job.path("effective").path("training");
     progress = new Progress(training.path("steps").asInt(), training.path("warmupSteps").asInt());
     if (!output.json()) {
@@ -53,7 +53,7 @@ final class Watch {
     long pauseMillis = 250;
     while (endState == null) {
       try {
-        api.stream("/api/v1/jobs/" + Api.segment(id) + "/stream", cursor, this::onEvent);
+        api.stream(Api.jobPath(id) + "/stream", cursor, this::onEvent);
         lastContact = System.nanoTime();
         pauseMillis = 250;
         // the response ended without `end`: the service's stream-timeout; go on where it stopped
@@ -73,7 +73,7 @@ final class Watch {
         pauseMillis = Math.min(5000, pauseMillis * 2);
       }
     }
-    JsonNode summary = api.get("/api/v1/jobs/" + Api.segment(id) + "/summary");
+    JsonNode summary = api.get(Api.jobPath(id) + "/summary");
     if (output.json()) {
       ObjectNode line = Api.JSON.createObjectNode();
       line.put("event", "summary");
