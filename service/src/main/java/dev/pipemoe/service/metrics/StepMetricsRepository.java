@@ -186,7 +186,7 @@ class StepMetricsRepository {
                    / nullif(sum(rank_seconds) filter (where step >= :warmup), 0) as exposed_share,
                coalesce(sum(dropped_tokens), 0) as dropped,
                (select loss from per_step order by step desc limit 1) as last_loss,
-               least(20, count(*) / 2) as loss_window,
+               (select min(window_steps) from ranked) as loss_window,
                (select avg(loss) from ranked where up <= window_steps) as loss_first,
                (select avg(loss) from ranked where down <= window_steps) as loss_last,
                %s
@@ -202,7 +202,7 @@ class StepMetricsRepository {
   }
 
   /** Null until two complete steps with a loss exist. */
-  private static LossTrend lossTrend(java.sql.ResultSet rs) throws java.sql.SQLException {
+  private static LossTrend lossTrend(ResultSet rs) throws SQLException {
     Double first = number(rs, "loss_first");
     Double last = number(rs, "loss_last");
     int window = rs.getInt("loss_window");

@@ -1,6 +1,7 @@
 package dev.pipemoe.worker.bench;
 
 import dev.pipemoe.engine.metrics.StepSplit;
+import java.util.List;
 
 /**
  * One line of the bench table (docs/benchmarks.md explains each column).
@@ -31,7 +32,7 @@ record BenchRow(String config, String family, boolean multiStream, int multiData
    * highest), window = min(20, steps / 2).
    */
   record LossTrend(int window, double first, double last) {
-    static LossTrend of(java.util.List<Double> losses) {
+    static LossTrend of(List<Double> losses) {
       int w = Math.min(20, losses.size() / 2);
       if (w == 0) {
         return null;
@@ -41,11 +42,6 @@ record BenchRow(String config, String family, boolean multiStream, int multiData
       double last = losses.subList(losses.size() - w, losses.size()).stream()
           .mapToDouble(Double::doubleValue).average().orElseThrow();
       return new LossTrend(w, first, last);
-    }
-
-    /** last / first. */
-    double ratio() {
-      return last / first;
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.pipemoe.worker.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pipemoe.engine.metrics.StepSplit;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,8 +21,8 @@ class BenchTableTest {
     assertThat(six.window()).isEqualTo(3);
     assertThat(six.first()).isEqualTo(4.0);
     assertThat(six.last()).isEqualTo(2.0);
-    assertThat(six.ratio()).isEqualTo(0.5);
-    java.util.List<Double> run = new java.util.ArrayList<>();
+    assertThat(six.last() / six.first()).isEqualTo(0.5);
+    List<Double> run = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       run.add(i < 20 ? 6.0 : i >= 80 ? 2.0 : 4.0);
     }
